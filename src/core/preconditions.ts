@@ -1,7 +1,14 @@
 /**
  * Conditional requests, RFC 9110 §13.1 (the fields) and §13.2.2 (the order of evaluation).
  */
-import { type ETagList, isETag, parseETagList, parseHttpDate, strongMatch, weakMatch } from './validators.js';
+import {
+  type ETagList,
+  isETag,
+  parseETagList,
+  parseHttpDate,
+  strongMatch,
+  weakMatch,
+} from './validators.js';
 
 export interface ConditionalHeaders {
   ifMatch?: string | undefined;
@@ -41,7 +48,8 @@ export function evaluatePreconditions(
   }
   // Step 3: If-None-Match uses the weak comparison (§13.1.2); true on GET/HEAD → 304.
   if (headers.ifNoneMatch !== undefined) {
-    if (anyMatches(parseETagList(headers.ifNoneMatch), current.etag, weakMatch)) return 'not-modified';
+    if (anyMatches(parseETagList(headers.ifNoneMatch), current.etag, weakMatch))
+      return 'not-modified';
   } else if (headers.ifModifiedSince !== undefined) {
     // Step 4: If-Modified-Since only without If-None-Match; an invalid date is ignored (§13.1.3).
     const date = parseHttpDate(headers.ifModifiedSince);

@@ -78,7 +78,8 @@ export function parseRange(
   const eq = header.indexOf('=');
   if (eq === -1) return { kind: 'ignored', reason: 'no "=" after the range unit' };
   const unit = header.slice(0, eq).trim();
-  if (unit.toLowerCase() !== 'bytes') return { kind: 'ignored', reason: `unit "${unit}" is not bytes` };
+  if (unit.toLowerCase() !== 'bytes')
+    return { kind: 'ignored', reason: `unit "${unit}" is not bytes` };
 
   const specs: Spec[] = [];
   for (const element of header.slice(eq + 1).split(',')) {
@@ -99,7 +100,8 @@ export function parseRange(
     if ('suffix' in spec) {
       // §14.1.1: a suffix-range is satisfiable if the suffix-length is not zero; a suffix longer
       // than the representation selects all of it.
-      if (spec.suffix > 0) satisfiable.push({ start: Math.max(0, size - spec.suffix), end: size - 1 });
+      if (spec.suffix > 0)
+        satisfiable.push({ start: Math.max(0, size - spec.suffix), end: size - 1 });
     } else if (spec.first < size) {
       satisfiable.push({ start: spec.first, end: Math.min(spec.last ?? size - 1, size - 1) });
     }

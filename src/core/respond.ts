@@ -60,7 +60,11 @@ function textResponse(status: number, text: string, headers: Record<string, stri
 }
 
 /** Decides the response to a request for one regular file. */
-export function planResponse(req: RequestFacts, file: FileFacts, options: PlanOptions): ResponsePlan {
+export function planResponse(
+  req: RequestFacts,
+  file: FileFacts,
+  options: PlanOptions,
+): ResponsePlan {
   const method = req.method.toUpperCase();
   if (method !== 'GET' && method !== 'HEAD') {
     // RFC 9110 §15.5.6: a 405 response MUST include an Allow header.

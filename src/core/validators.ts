@@ -67,10 +67,12 @@ export function formatHttpDate(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toUTCString();
 }
 
-const IMF = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const IMF =
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
 const RFC850 =
   /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
-const ASCTIME = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
+const ASCTIME =
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
 
 /**
  * Parses an HTTP-date in any of the three forms a recipient must accept (§5.6.7), returning
@@ -78,25 +80,37 @@ const ASCTIME = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d) (\d{
  */
 export function parseHttpDate(text: string): number | undefined {
   const value = text.trim();
-  let parts: [string, string, string, string, string, string] | undefined;
-  let m = IMF.exec(value);
-  if (m !== null) parts = [m[3], m[2], m[1], m[4], m[5], m[6]] as typeof parts;
-  else if ((m = RFC850.exec(value)) !== null) {
+  // Each form captured as [year, month name, day, hh, mm, ss].
+  let fields: (string | undefined)[] | undefined;
+  const imf = IMF.exec(value);
+  const rfc850 = RFC850.exec(value);
+  const asctime = ASCTIME.exec(value);
+  if (imf !== null) fields = [imf[3], imf[2], imf[1], imf[4], imf[5], imf[6]];
+  else if (rfc850 !== null) {
     // §5.6.7: a two-digit year more than 50 years in the future is in the past century. Without a
     // clock here, years 00-69 are read as 20xx and 70-99 as 19xx (the POSIX convention).
-    const yy = Number(m[3]);
-    parts = [String(yy < 70 ? 2000 + yy : 1900 + yy), m[2], m[1], m[4], m[5], m[6]] as typeof parts;
-  } else if ((m = ASCTIME.exec(value)) !== null) {
-    parts = [m[6], m[1], (m[2] ?? '').trim(), m[3], m[4], m[5]] as typeof parts;
+    const yy = Number(rfc850[3]);
+    fields = [
+      String(yy < 70 ? 2000 + yy : 1900 + yy),
+      rfc850[2],
+      rfc850[1],
+      rfc850[4],
+      rfc850[5],
+      rfc850[6],
+    ];
+  } else if (asctime !== null) {
+    fields = [asctime[6], asctime[1], asctime[2]?.trim(), asctime[3], asctime[4], asctime[5]];
   }
-  if (parts === undefined) return undefined;
-  const [year, monthName, day, hh, mm, ss] = parts.map(String) as [string, string, string, string, string, string];
-  const month = MONTHS.indexOf(monthName);
+  if (fields === undefined) return undefined;
+  const [year, day, hh, mm, ss] = [fields[0], fields[2], fields[3], fields[4], fields[5]].map(
+    Number,
+  ) as [number, number, number, number, number];
+  const month = MONTHS.indexOf(fields[1] ?? '');
   if (month === -1) return undefined;
-  const ms = Date.UTC(Number(year), month, Number(day), Number(hh), Number(mm), Number(ss));
+  const ms = Date.UTC(year, month, day, hh, mm, ss);
   const check = new Date(ms);
-  // Reject dates that Date.UTC silently rolled over (31 Feb, 25:00:00, 60 seconds).
-  if (check.getUTCDate() !== Number(day) || check.getUTCHours() !== Number(hh)) return undefined;
-  if (check.getUTCMinutes() !== Number(mm) || check.getUTCSeconds() !== Number(ss)) return undefined;
+  // Reject dates that Date.UTC silently rolls over (31 Feb, 25:00:00, 60 seconds).
+  if (check.getUTCDate() !== day || check.getUTCHours() !== hh) return undefined;
+  if (check.getUTCMinutes() !== mm || check.getUTCSeconds() !== ss) return undefined;
   return ms;
 }

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+/**
+ * The ranged command line: `ranged serve` and `ranged get`. The only place that turns errors into
+ * exit codes and text.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  AbortedError,
+  ChecksumMismatchError,
+  FileSystemError,
+  HttpStatusError,
+  JournalError,
+  NetworkError,
+  ProtocolError,
+  RangedError,
+  RemoteChangedError,
+  UsageError,
+} from '../errors.js';
+import { GET_HELP, runGet } from './get.js';
+import { runServe } from './serve.js';
+
+const HELP = `Usage: ranged <command> [options]
+
+Resumable HTTP transfers.
+
+Commands:
+  serve [DIR]   serve a folder with full byte-range support (ranged serve --help)
+  get URL       download a file, resuming after any interruption (ranged get --help)
+
+Options:
+  -h, --help      show this help
+  -v, --version   show the version
+
+Exit codes: 0 success, 1 unexpected error, 2 usage, 3 HTTP status, 4 network, 5 protocol,
+6 remote file changed, 7 checksum mismatch, 8 untrusted journal, 9 file system, 130 interrupted.
+`;
+
+/** Exit code for each error class; see the table in README.md. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError) return 2;
+  if (error instanceof HttpStatusError) return 3;
+  if (error instanceof NetworkError) return 4;
+  if (error instanceof ProtocolError) return 5;
+  if (error instanceof RemoteChangedError) return 6;
+  if (error instanceof ChecksumMismatchError) return 7;
+  if (error instanceof JournalError) return 8;
+  if (error instanceof FileSystemError) return 9;
+  if (error instanceof AbortedError) return 130;
+  return 1;
+}
+
+function version(): string {
+  const pkg = JSON.parse(
+    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+  ) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(HELP);
+      return command === undefined ? 2 : 0;
+    case '-v':
+    case '--version':
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    case 'serve':
+      return runServe(rest);
+    case 'get':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(GET_HELP);
+        return 0;
+      }
+      return runGet(rest);
+    default:
+      throw new UsageError(
+        `Cannot run "${command}": unknown command (expected serve or get; see ranged --help)`,
+      );
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof RangedError) return error.message;
+  // node:util parseArgs throws TypeErrors with codes for unknown or malformed options.
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+    return (error as Error).message;
+  return `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function isUsage(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`ranged: ${describe(error)}\n`);
+    if (process.env.RANGED_DEBUG === '1' && error instanceof Error)
+      process.stderr.write(`${error.stack}\n`);
+    process.exitCode = isUsage(error) ? 2 : exitCodeFor(error);
+  },
+);

@@ -1,0 +1,123 @@
+/**
+ * startServer(): a node:http server around createHandler(), with timeouts against slow clients,
+ * an access log and a graceful close.
+ */
+import { once } from 'node:events';
+import { stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { UsageError } from '../errors.js';
+import { createHandler, type HandlerOptions } from './handler.js';
+
+export interface ServerOptions extends HandlerOptions {
+  /** Folder to serve. @default '.' */
+  root?: string;
+  /** Address to listen on. @default '127.0.0.1' */
+  host?: string;
+  /** Port; 0 picks a free one. @default 8080 */
+  port?: number;
+  /** Called with one line per finished request (method, path, status, bytes, ms). @default none */
+  log?: (line: string) => void;
+  /** Time allowed to receive the request headers, in ms. @default 20_000 */
+  headersTimeout?: number;
+  /** Time allowed to receive the whole request, in ms. @default 30_000 */
+  requestTimeout?: number;
+  /** A connection with no traffic either way for this long is closed, in ms. @default 120_000 */
+  idleTimeout?: number;
+  /** How long close() lets in-flight responses finish before cutting them, in ms. @default 10_000 */
+  closeGrace?: number;
+  /** Clock for the access log's durations. @default performance.now */
+  now?: () => number;
+}
+
+export interface RunningServer {
+  server: Server;
+  /** `http://HOST:PORT`, with the real port. */
+  url: string;
+  /** Stops accepting, lets in-flight responses finish (bounded by closeGrace), then resolves. */
+  close(): Promise<void>;
+}
+
+/** Formats `http://HOST:PORT`, bracketing IPv6 addresses. */
+export function formatOrigin(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const root = options.root ?? '.';
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 8080;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`Cannot listen: port must be an integer from 0 to 65535, got ${port}`);
+  }
+  const rootStats = await stat(root).catch((cause: unknown) => {
+    throw new UsageError(`Cannot serve "${root}": no such folder`, { cause });
+  });
+  if (!rootStats.isDirectory()) throw new UsageError(`Cannot serve "${root}": not a folder`);
+
+  const handler = createHandler(root, options);
+  const now = options.now ?? (() => performance.now());
+  const log = options.log;
+  const server = createServer(
+    {
+      headersTimeout: options.headersTimeout ?? 20_000,
+      requestTimeout: options.requestTimeout ?? 30_000,
+    },
+    (req, res) => {
+      if (log) {
+        const started = now();
+        const socket = req.socket;
+        const before = socket.bytesWritten;
+        res.once('close', () => {
+          const bytes = socket.bytesWritten - before;
+          const status = res.writableFinished
+            ? String(res.statusCode)
+            : `${res.statusCode}(aborted)`;
+          log(`${req.method} ${req.url} ${status} ${bytes} ${Math.round(now() - started)}ms`);
+        });
+      }
+      handler(req, res);
+    },
+  );
+  server.keepAliveTimeout = 5_000;
+  server.setTimeout(options.idleTimeout ?? 120_000, (socket) => socket.destroy());
+
+  server.listen(port, host);
+  try {
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([error]) => {
+        throw error;
+      }),
+    ]);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${host}:${port}`;
+    if (code === 'EADDRINUSE')
+      throw new UsageError(`Cannot listen on ${where}: address already in use`, { cause: error });
+    if (code === 'EACCES')
+      throw new UsageError(`Cannot listen on ${where}: permission denied`, { cause: error });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new UsageError(`Cannot listen on ${where}: address not available`, { cause: error });
+    }
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const closeGrace = options.closeGrace ?? 10_000;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections become idle as their responses finish: close them as they do.
+      server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      const timer = setTimeout(() => server.closeAllConnections(), closeGrace);
+      await closed;
+      clearInterval(sweep);
+      clearTimeout(timer);
+    })();
+    return closing;
+  };
+  return { server, url: formatOrigin(host, address.port), close };
+}
