@@ -1,0 +1,80 @@
+/**
+ * Journal files on disk: `loadJournal()` reads and checks one, `saveJournal()` replaces one
+ * atomically (write a temporary file, fsync it, rename it over the old one, fsync the folder).
+ * Callers make the data durable first (house rule 8).
+ */
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { decodeJournal, encodeJournal, type Journal } from '../core/journal.js';
+import { JournalError } from '../errors.js';
+import { fsError } from './fs-error.js';
+
+/**
+ * Reads the journal at `path`. Resolves to undefined when there is none; rejects with a
+ * JournalError when the file is not a journal this version can trust.
+ */
+export async function loadJournal(path: string): Promise<Journal | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fsError('read', path, error);
+  }
+  const decoded = decodeJournal(text);
+  if (decoded.kind === 'unsupported') {
+    throw new JournalError(
+      `Cannot read journal "${path}": format version ${decoded.version} is newer than this ranged understands`,
+    );
+  }
+  if (decoded.kind === 'invalid') {
+    throw new JournalError(`Cannot read journal "${path}": ${decoded.reason}`);
+  }
+  return decoded.journal;
+}
+
+/** fsyncs a folder so that a rename or an unlink in it survives a crash. */
+export async function syncDirectory(path: string): Promise<void> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(path, 'r');
+    await fh.sync();
+  } catch {
+    // Some file systems refuse fsync on a folder (EINVAL, EISDIR); the rename stands regardless.
+  } finally {
+    await fh?.close();
+  }
+}
+
+/**
+ * Replaces the journal at `path` with `journal`: `path.tmp` is written and fsynced, then renamed
+ * over `path`, then the folder is fsynced. A crash at any point leaves the old journal or the new
+ * one, never a torn one.
+ */
+export async function saveJournal(path: string, journal: Journal): Promise<void> {
+  const tmp = `${path}.tmp`;
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(encodeJournal(journal));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (error) {
+    throw fsError('write', path, error);
+  }
+  await syncDirectory(dirname(path));
+}
+
+/** Removes a journal (and any temporary file left by a crash during a save). */
+export async function removeJournal(path: string): Promise<void> {
+  for (const p of [path, `${path}.tmp`]) {
+    try {
+      await unlink(p);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError('remove', p, error);
+    }
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Whether saved bytes can be trusted: the If-Range value to send, and the verdict on every response
+ * the download client receives. Pure: header values in, a verdict out (house rule 2).
+ */
+import { parseContentRange } from './content-range.js';
+import { isETag, isWeak, parseHttpDate } from './validators.js';
+
+/** The identity of one version of a remote file, as recorded in the journal. */
+export interface RemoteVersion {
+  size: number | undefined;
+  etag: string | undefined;
+  lastModified: string | undefined;
+}
+
+/**
+ * The If-Range value for a resumed request: the strong ETag if there is one, else the
+ * Last-Modified date; undefined when neither can be used.
+ */
+export function ifRangeValue(
+  version: Pick<RemoteVersion, 'etag' | 'lastModified'>,
+): string | undefined {
+  // RFC 9110 §13.1.5: "A client MUST NOT generate an If-Range header field containing an
+  // entity-tag that is marked as weak."
+  if (version.etag !== undefined && isETag(version.etag) && !isWeak(version.etag))
+    return version.etag;
+  // §13.1.5: a date is only usable if it is a valid HTTP-date (the client cannot know whether it
+  // is strong; the server decides).
+  if (version.lastModified !== undefined && parseHttpDate(version.lastModified) !== undefined) {
+    return version.lastModified;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a journal for `saved` may be continued at all: bytes held from another version must
+ * never be spliced with new ones, so a resume needs a usable validator to send in If-Range.
+ */
+export function canResume(
+  saved: RemoteVersion,
+): { kind: 'resume'; ifRange: string } | { kind: 'restart'; reason: string } {
+  const ifRange = ifRangeValue(saved);
+  if (ifRange === undefined) {
+    return {
+      kind: 'restart',
+      reason:
+        saved.etag !== undefined
+          ? 'the server sent only a weak ETag and no Last-Modified, so an unchanged file cannot be proven'
+          : 'the server sent no ETag or Last-Modified, so an unchanged file cannot be proven',
+    };
+  }
+  return { kind: 'resume', ifRange };
+}
+
+/** What the client asked for: `bytes=start-` (end undefined) or `bytes=start-(end-1)`. */
+export interface Asked {
+  /** First byte asked for; 0 for a request without Range. */
+  start: number;
+  /** Exclusive end, undefined for an open-ended range. */
+  end: number | undefined;
+  /** Whether the request carried a Range header at all. */
+  ranged: boolean;
+}
+
+/** The parts of a response the verdict depends on (header values as received). */
+export interface ResponseFacts {
+  status: number;
+  contentRange?: string | undefined;
+  contentLength?: string | undefined;
+  contentEncoding?: string | undefined;
+  etag?: string | undefined;
+  lastModified?: string | undefined;
+}
+
+export type Verdict =
+  /** A 206 with exactly the bytes asked for, from the expected version. `end` is exclusive. */
+  | { kind: 'partial'; start: number; end: number; size: number; version: RemoteVersion }
+  /** A 200 with the whole representation, consistent with the expected version. */
+  | { kind: 'full'; version: RemoteVersion; sameVersion: boolean }
+  /** The remote file is not the version the journal holds: start over. */
+  | { kind: 'changed'; reason: string; version: RemoteVersion }
+  /** A 416 whose `bytes *\/N` confirms that every byte of the expected size is already held. */
+  | { kind: 'complete' }
+  /** The server broke the protocol (a 206 with the wrong Content-Range, an encoded body). */
+  | { kind: 'invalid'; reason: string }
+  /** Any other status: the caller decides between retry and failure. */
+  | { kind: 'status'; status: number };
+
+function versionOf(facts: ResponseFacts, size: number | undefined): RemoteVersion {
+  return { size, etag: facts.etag, lastModified: facts.lastModified };
+}
+
+/**
+ * Compares the validators a response carries with the expected version. A validator the response
+ * omits proves nothing either way; one that differs proves a change.
+ */
+export function versionChange(expected: RemoteVersion, actual: RemoteVersion): string | undefined {
+  if (expected.size !== undefined && actual.size !== undefined && expected.size !== actual.size) {
+    return `size is ${actual.size} bytes, expected ${expected.size}`;
+  }
+  if (expected.etag !== undefined && actual.etag !== undefined && expected.etag !== actual.etag) {
+    return `ETag is ${actual.etag}, expected ${expected.etag}`;
+  }
+  if (
+    expected.lastModified !== undefined &&
+    actual.lastModified !== undefined &&
+    expected.lastModified !== actual.lastModified
+  ) {
+    return `Last-Modified is "${actual.lastModified}", expected "${expected.lastModified}"`;
+  }
+  if (
+    expected.etag !== undefined &&
+    actual.etag === undefined &&
+    actual.lastModified === undefined
+  ) {
+    return 'the response carries no validator';
+  }
+  return undefined;
+}
+
+function parseLength(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\s*[0-9]+\s*$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * The verdict on one response to a download request. `expected` is the version the journal holds
+ * (undefined on a fresh download, when any version is welcome).
+ *
+ * A 206 is checked like undici's RetryHandler does and more: the Content-Range start, end and
+ * complete length must be what was asked and what the journal expects, and its own validators
+ * must match (some servers ignore If-Range).
+ */
+export function checkResponse(
+  asked: Asked,
+  facts: ResponseFacts,
+  expected: RemoteVersion | undefined,
+): Verdict {
+  // The client always sends Accept-Encoding: identity; an encoded body has other bytes and other
+  // offsets than the file (RFC 9110 §8.4), so it is never written at byte positions.
+  const encoding = facts.contentEncoding?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+    return { kind: 'invalid', reason: `the server sent a ${encoding}-encoded body` };
+  }
+  if (facts.status === 206) {
+    if (!asked.ranged)
+      return { kind: 'invalid', reason: 'the server sent 206 to a request without Range' };
+    const cr = parseContentRange(facts.contentRange);
+    if (cr === undefined || cr.kind !== 'range') {
+      return {
+        kind: 'invalid',
+        reason: `the 206 has Content-Range ${JSON.stringify(facts.contentRange ?? null)}`,
+      };
+    }
+    if (cr.size === undefined) {
+      return {
+        kind: 'invalid',
+        reason: `the 206 has no complete length in "${facts.contentRange}"`,
+      };
+    }
+    const version = versionOf(facts, cr.size);
+    if (expected !== undefined) {
+      const change = versionChange(expected, version);
+      if (change !== undefined) return { kind: 'changed', reason: change, version };
+    }
+    const end = cr.end + 1;
+    const wantedEnd = asked.end === undefined ? cr.size : Math.min(asked.end, cr.size);
+    if (cr.start !== asked.start || end !== wantedEnd) {
+      return {
+        kind: 'invalid',
+        reason: `asked for bytes ${asked.start}-${wantedEnd - 1}, the 206 has "${facts.contentRange}"`,
+      };
+    }
+    return { kind: 'partial', start: cr.start, end, size: cr.size, version };
+  }
+  if (facts.status === 200) {
+    const version = versionOf(facts, parseLength(facts.contentLength));
+    if (expected === undefined) return { kind: 'full', version, sameVersion: true };
+    const change = versionChange(expected, version);
+    if (change !== undefined) return { kind: 'changed', reason: change, version };
+    // RFC 9110 §13.1.5: a 200 to a request with If-Range means the validator did not match, unless
+    // the server ignores Range altogether. Same validators: the server ignored Range.
+    const proven = ifRangeValue(expected) !== undefined && ifRangeValue(version) !== undefined;
+    return { kind: 'full', version, sameVersion: proven };
+  }
+  if (facts.status === 416) {
+    // §15.5.17: a 416 carries `Content-Range: bytes */complete-length`.
+    const cr = parseContentRange(facts.contentRange);
+    if (cr?.kind === 'unsatisfied') {
+      if (expected?.size !== undefined && cr.size === expected.size && asked.start >= cr.size) {
+        return { kind: 'complete' };
+      }
+      if (expected === undefined && cr.size === 0 && asked.start === 0) return { kind: 'complete' };
+      return {
+        kind: 'changed',
+        reason: `the server has ${cr.size} bytes, expected ${expected?.size ?? 'more'}`,
+        version: { size: cr.size, etag: facts.etag, lastModified: facts.lastModified },
+      };
+    }
+    return { kind: 'status', status: 416 };
+  }
+  return { kind: 'status', status: facts.status };
+}
