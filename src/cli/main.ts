@@ -88,13 +88,15 @@ export async function main(argv: string[]): Promise<number> {
 
 function describe(error: unknown): string {
   if (error instanceof RangedError) return error.message;
-  // node:util parseArgs throws TypeErrors with codes for unknown or malformed options.
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
-    return (error as Error).message;
+  if (isUsage(error)) {
+    // node:util parseArgs explains over several lines; its first line says what is wrong.
+    const first = (error as Error).message.split('\n')[0]?.replace(/\.$/, '');
+    return `Cannot parse arguments: ${first} (see ranged --help)`;
+  }
   return `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
 }
 
+/** node:util parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for bad options. */
 function isUsage(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');

@@ -58,10 +58,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const handler = createHandler(root, options);
   const now = options.now ?? (() => performance.now());
   const log = options.log;
+  const headersTimeout = options.headersTimeout ?? 20_000;
   const server = createServer(
     {
-      headersTimeout: options.headersTimeout ?? 20_000,
+      headersTimeout,
       requestTimeout: options.requestTimeout ?? 30_000,
+      // Node checks both timeouts only every connectionsCheckingInterval (30 s by default).
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
     },
     (req, res) => {
       if (log) {

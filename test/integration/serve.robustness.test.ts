@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { truncate, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bytes } from '../helpers/bytes.js';
+import { startServeCli } from '../helpers/cli.js';
+import { listen } from '../helpers/listen.js';
+import { rawGet } from '../helpers/raw-http.js';
+import { makeTree } from '../helpers/tree.js';
+
+const BIG = 20 * 1024 * 1024;
+
+/** Starts a GET, reads `readBytes` of the body, then destroys the socket. */
+function abortAfter(
+  url: string,
+  path: string,
+  readBytes: number,
+  headers: Record<string, string> = {},
+) {
+  return new Promise<void>((resolve) => {
+    const req = request(`${url}${path}`, { headers, agent: false }, (res) => {
+      let seen = 0;
+      res.on('data', (c: Buffer) => {
+        seen += c.length;
+        if (seen >= readBytes) req.destroy();
+      });
+      res.on('close', () => resolve());
+    });
+    req.on('error', () => resolve());
+    req.on('close', () => resolve());
+    req.end();
+  });
+}
+
+function fdCount(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+test('serve survives clients that disconnect mid-body and leaks no file descriptors', async (t) => {
+  const tree = await makeTree({ 'big.bin': bytes(BIG), 'small.txt': 'hello' });
+  t.after(tree.cleanup);
+  const { child, url } = await startServeCli(tree.dir, ['--quiet']);
+  t.after(() => child.kill('SIGKILL'));
+  const pid = child.pid ?? 0;
+  await rawGet(url, '/small.txt'); // warm up: lazy fds (epoll, etc.) exist before counting
+  const before = fdCount(pid);
+  for (let round = 0; round < 5; round++) {
+    await Promise.all([
+      abortAfter(url, '/big.bin', 64 * 1024),
+      abortAfter(url, '/big.bin', 1, { Range: 'bytes=1000-' }),
+      abortAfter(url, '/big.bin', 100, { Range: 'bytes=0-10,5000000-9000000' }),
+      abortAfter(url, '/big.bin', 1024 * 1024),
+    ]);
+  }
+  // Let the server notice the closed sockets and close the files.
+  let after = fdCount(pid);
+  for (let i = 0; i < 50 && after > before; i++) {
+    await sleep(100);
+    after = fdCount(pid);
+  }
+  assert.ok(after <= before, `fds before ${before}, after ${after}`);
+  const res = await rawGet(url, '/small.txt');
+  assert.equal(res.body.toString(), 'hello');
+});
+
+test('serve cuts the connection when a file shrinks mid-response, and keeps serving', async (t) => {
+  const tree = await makeTree({ 'big.bin': bytes(BIG) });
+  t.after(tree.cleanup);
+  const server = await listen(t, { root: tree.dir });
+  const received = await new Promise<{ length: number; declared: number; complete: boolean }>(
+    (resolve) => {
+      const req = request(`${server.url}/big.bin`, { agent: false }, (res) => {
+        let length = 0;
+        let truncated = false;
+        res.on('data', (c: Buffer) => {
+          length += c.length;
+          if (!truncated) {
+            truncated = true;
+            res.pause();
+            // Shrink the file while the response is under way, then read on.
+            truncate(join(tree.dir, 'big.bin'), 1024).then(
+              () => res.resume(),
+              () => res.resume(),
+            );
+          }
+        });
+        const finish = () =>
+          resolve({
+            length,
+            declared: Number(res.headers['content-length']),
+            complete: res.complete,
+          });
+        res.on('end', finish);
+        res.on('error', finish);
+        res.on('close', finish);
+      });
+      req.on('error', () => {});
+      req.end();
+    },
+  );
+  assert.equal(received.declared, BIG);
+  assert.ok(received.length < BIG, `got ${received.length}`);
+  assert.equal(received.complete, false);
+  const again = await rawGet(server.url, '/big.bin');
+  assert.equal(again.status, 200);
+  assert.equal(again.headers['content-length'], '1024');
+});
+
+test('serve never sends a stale length or ETag after a file is edited in place', async (t) => {
+  const tree = await makeTree({ 'edit.txt': 'one' });
+  t.after(tree.cleanup);
+  const server = await listen(t, { root: tree.dir });
+  const etags = new Set<string>();
+  for (let i = 1; i <= 20; i++) {
+    const text = 'x'.repeat(i * 3);
+    await writeFile(join(tree.dir, 'edit.txt'), text);
+    const res = await rawGet(server.url, '/edit.txt');
+    assert.equal(res.headers['content-length'], String(text.length));
+    assert.equal(res.body.toString(), text);
+    etags.add(res.headers.etag ?? '');
+  }
+  assert.equal(etags.size, 20);
+});
+
+test('serve closes a connection that never finishes its headers', async (t) => {
+  const tree = await makeTree({ 'a.txt': 'a' });
+  t.after(tree.cleanup);
+  const server = await listen(t, { root: tree.dir, headersTimeout: 500, requestTimeout: 1000 });
+  const url = new URL(server.url);
+  const socket = connect(Number(url.port), url.hostname);
+  await once(socket, 'connect');
+  socket.write('GET /a.txt HTTP/1.1\r\nHost: x\r\n'); // and never the blank line
+  const closed = once(socket, 'close');
+  socket.on('data', () => {});
+  socket.on('error', () => {});
+  const timer = new AbortController();
+  const outcome = await Promise.race([
+    closed.then(() => 'closed'),
+    sleep(15_000, 'still open', { signal: timer.signal }).catch(() => 'aborted'),
+  ]);
+  timer.abort();
+  socket.destroy();
+  assert.equal(outcome, 'closed');
+});

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createHandler } from '../../src/server/handler.js';
+import { listen } from '../helpers/listen.js';
+import { rawGet } from '../helpers/raw-http.js';
+import { makeTree } from '../helpers/tree.js';
+
+const SECRET = 'TOP-SECRET-CONTENT';
+
+/** outer/ holds secret.txt and a sibling folder public-x; public/ is served. */
+async function setup(t: { after(fn: () => unknown): void }, options = {}) {
+  const tree = await makeTree({
+    'secret.txt': SECRET,
+    'public-x': { 'sibling.txt': SECRET },
+    public: {
+      'ok.txt': 'ok',
+      '.env': SECRET,
+      sub: { 'in.txt': 'inside' },
+      '.git': { config: SECRET },
+    },
+  });
+  t.after(tree.cleanup);
+  const pub = join(tree.dir, 'public');
+  await symlink(join(tree.dir, 'secret.txt'), join(pub, 'escape.txt'));
+  await symlink(tree.dir, join(pub, 'escape-dir'));
+  await symlink(join(pub, 'sub', 'in.txt'), join(pub, 'inside-link.txt'));
+  await symlink(join(pub, '.env'), join(pub, 'to-dotfile.txt'));
+  const server = await listen(t, { root: pub, ...options });
+  return server.url;
+}
+
+const attacks = [
+  '/../secret.txt',
+  '/sub/../../secret.txt',
+  '/%2e%2e/secret.txt',
+  '/%2E%2E/secret.txt',
+  '/.%2e/secret.txt',
+  '/%2e%2e%2fsecret.txt',
+  '/..%2fsecret.txt',
+  '/..%5csecret.txt',
+  '/%252e%252e/secret.txt',
+  '/%252e%252e%252fsecret.txt',
+  '/..\\secret.txt',
+  '//../secret.txt',
+  '/../public-x/sibling.txt',
+  '/escape.txt',
+  '/escape-dir/secret.txt',
+  '/escape-dir/',
+  '/.env',
+  '/.git/config',
+  '/to-dotfile.txt',
+  '/ok.txt%00.png',
+  '/ok.txt%00',
+  '/%',
+  '/%zz',
+  '/%c0%ae%c0%ae/secret.txt',
+  '/%u002e%u002e/secret.txt',
+];
+for (const path of attacks) {
+  test(`serve refuses ${path} and leaks nothing`, async (t) => {
+    const url = await setup(t);
+    const res = await rawGet(url, path);
+    assert.ok(res.status >= 400 && res.status < 500, `${path}: ${res.status}`);
+    assert.ok(!res.body.toString().includes(SECRET), path);
+  });
+}
+
+test('serve answers malformed percent-encoding and NUL with 400', async (t) => {
+  const url = await setup(t);
+  for (const path of ['/%', '/%zz', '/a%00b', '/%c3'])
+    assert.equal((await rawGet(url, path)).status, 400, path);
+});
+
+test('serve follows a symlink that stays inside the root', async (t) => {
+  const url = await setup(t);
+  const res = await rawGet(url, '/inside-link.txt');
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), 'inside');
+});
+
+test('serve shows dotfiles only with dotfiles: true', async (t) => {
+  const url = await setup(t, { dotfiles: true });
+  const res = await rawGet(url, '/.env');
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), SECRET);
+});
+
+test('serve redirects a folder without a trailing slash, keeping the query', async (t) => {
+  const url = await setup(t);
+  const res = await rawGet(url, '/sub?x=1');
+  assert.equal(res.status, 301);
+  assert.equal(res.headers.location, '/sub/?x=1');
+});
+
+test('createHandler() works as middleware: a miss calls next(), a hit is served', async (t) => {
+  const tree = await makeTree({ 'a.txt': 'AAA' });
+  t.after(tree.cleanup);
+  const handler = createHandler(tree.dir);
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    handler(req, res, () => {
+      res.writeHead(418, { 'Content-Length': '4' });
+      res.end('next');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  assert.equal((await rawGet(url, '/a.txt')).body.toString(), 'AAA');
+  const miss = await rawGet(url, '/missing.txt');
+  assert.equal(miss.status, 418);
+  assert.equal(miss.body.toString(), 'next');
+});
+
+test('createHandler() serves an index.html for a folder and 404s a missing file', async (t) => {
+  const tree = await makeTree({ site: { 'index.html': '<h1>hi</h1>' } });
+  t.after(tree.cleanup);
+  await mkdir(join(tree.dir, 'site', 'empty'));
+  await writeFile(join(tree.dir, 'site', 'home.htm'), 'home');
+  const server = await listen(t, { root: join(tree.dir, 'site') });
+  const res = await rawGet(server.url, '/');
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), '<h1>hi</h1>');
+  assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+  assert.equal((await rawGet(server.url, '/nope.txt')).status, 404);
+  const custom = await listen(t, {
+    root: join(tree.dir, 'site'),
+    index: 'home.htm',
+    listing: false,
+  });
+  assert.equal((await rawGet(custom.url, '/')).body.toString(), 'home');
+  assert.equal((await rawGet(custom.url, '/empty/')).status, 404);
+});
