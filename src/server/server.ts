@@ -38,6 +38,15 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Escapes control characters and spaces so a hostile request-target cannot forge log lines. */
+export function printable(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+    /[\x00-\x20\x7f]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`,
+  );
+}
+
 /** Formats `http://HOST:PORT`, bracketing IPv6 addresses. */
 export function formatOrigin(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -76,7 +85,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           const status = res.writableFinished
             ? String(res.statusCode)
             : `${res.statusCode}(aborted)`;
-          log(`${req.method} ${req.url} ${status} ${bytes} ${Math.round(now() - started)}ms`);
+          log(
+            `${req.method} ${printable(req.url ?? '')} ${status} ${bytes} ${Math.round(now() - started)}ms`,
+          );
         });
       }
       handler(req, res);
