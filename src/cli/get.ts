@@ -1,9 +1,266 @@
-/** `ranged get`: placeholder until the client lands (issue 3). */
-import { UsageError } from '../errors.js';
+/**
+ * `ranged get URL`: a thin shell over `download()` that parses arguments, draws progress, maps the
+ * p/r keys and Ctrl-C onto pause/resume/abort, and prints one line per notice. `cli/main.ts` turns
+ * the errors it throws into exit codes.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type DownloadProgress, download, partPaths } from '../client/download.js';
+import { AbortedError, UsageError } from '../errors.js';
+import { formatBytes, renderBar, renderLine } from './render.js';
 
-export const GET_HELP = 'Usage: ranged get URL [-o OUT]\n';
+export const GET_HELP = `Usage: ranged get URL [options]
+
+Download URL to a file, resuming after any interruption. The data is kept in OUT.part with a
+journal in OUT.part.json; OUT appears only when complete (and verified). Run the same command
+again after Ctrl-C, a crash or a lost connection to continue where it stopped.
+
+Options:
+  -o, --output OUT         file to write (default: last part of the URL path, in the current
+                           folder; a folder puts the file inside it)
+  -c, --connections N      parallel connections, 1-64 (default: 4 for files of 4 MiB or more on
+                           servers that support ranges, else 1)
+      --checksum ALGO:HEX  verify before saving (sha256, sha1, md5, sha512)
+      --retries N          retries per connection after a network error, a stall, 408, 429 or
+                           5xx (default: 10)
+      --limit-rate RATE    overall rate cap in bytes per second; K, M, G suffixes (500K, 2M)
+  -q, --quiet              no progress or notices (errors are still printed)
+  -f, --force              replace an existing OUT; discard an unreadable or foreign journal
+  -h, --help               show this help
+
+Keys (when stdin is a terminal): p pauses (connections closed, progress saved), r or Enter
+resumes, Ctrl-C stops (progress saved).
+
+Exit codes: 0 done, 2 usage, 3 HTTP status (e.g. 404), 4 network (refused, DNS, retries used
+up), 5 protocol (a server that lies about ranges), 6 remote file kept changing, 7 checksum
+mismatch (nothing saved under OUT), 8 untrusted journal, 9 file system (OUT exists, disk full,
+permission denied), 130 interrupted (progress saved).
+`;
+
+/**
+ * The default output name for a URL: its last path segment, percent-decoded, with separators and
+ * control characters replaced; `index.html` when that leaves nothing usable.
+ */
+export function outputName(url: string): string {
+  let segment: string;
+  try {
+    segment = new URL(url).pathname.split('/').at(-1) ?? '';
+  } catch {
+    return 'index.html';
+  }
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    name = segment;
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  name = name.replace(/[/\\\x00-\x1f\x7f]/g, '_').trim();
+  if (name === '' || name === '.' || name === '..') return 'index.html';
+  while (Buffer.byteLength(name) > 240) name = name.slice(0, -1);
+  return name;
+}
+
+/** `500K` → 512000 bytes/s; K, M, G are powers of 1024 (as in curl); a plain number is bytes. */
+export function parseRate(text: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([kmg]?)(?:i?b)?(?:\/s)?$/i.exec(text.trim());
+  const scale: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+  const value = m === null ? Number.NaN : Number(m[1]) * (scale[(m[2] ?? '').toLowerCase()] ?? 1);
+  if (!(value >= 1) || !Number.isFinite(value)) {
+    throw new UsageError(`Cannot use --limit-rate "${text}": expected a rate such as 500K or 2M`);
+  }
+  return Math.floor(value);
+}
+
+function parseCount(
+  name: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`Cannot use ${name} "${text}": expected an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+async function resolveOutput(url: string, output: string | undefined): Promise<string> {
+  if (output === undefined) return outputName(url);
+  if (output.endsWith('/')) return join(output, outputName(url));
+  try {
+    if ((await stat(output)).isDirectory()) return join(output, outputName(url));
+  } catch {
+    // Not there yet: it is the file name.
+  }
+  return output;
+}
 
 /** Runs `ranged get` with the arguments after `get`; resolves to the process exit code. */
-export async function runGet(_args: string[]): Promise<number> {
-  throw new UsageError('Cannot run "ranged get": not implemented yet');
+export async function runGet(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      connections: { type: 'string', short: 'c' },
+      checksum: { type: 'string' },
+      retries: { type: 'string' },
+      'limit-rate': { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      force: { type: 'boolean', short: 'f' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) {
+    process.stdout.write(GET_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `Cannot run "ranged get": expected one URL, got ${positionals.length} (see ranged get --help)`,
+    );
+  }
+  const url = positionals[0] as string;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new TypeError('protocol');
+  } catch {
+    throw new UsageError(`Cannot download "${url}": not an http or https URL`);
+  }
+  const connections = parseCount('--connections', values.connections, 1, 64);
+  const retries = parseCount('--retries', values.retries, 0, 1000);
+  const limitRate =
+    values['limit-rate'] === undefined ? undefined : parseRate(values['limit-rate']);
+  const output = await resolveOutput(url, values.output);
+  const quiet = values.quiet === true;
+  const ui = new ProgressUi(quiet);
+  const controller = new AbortController();
+  let noRanges = false;
+
+  const handle = download(url, {
+    output,
+    signal: controller.signal,
+    force: values.force === true,
+    ...(connections === undefined ? {} : { connections }),
+    ...(retries === undefined ? {} : { retries }),
+    ...(limitRate === undefined ? {} : { limitRate }),
+    ...(values.checksum === undefined ? {} : { checksum: values.checksum }),
+    onProgress: (p) => ui.progress(p),
+    onNotice: (message) => {
+      if (message.includes('does not support ranges')) noRanges = true;
+      ui.notice(message);
+    },
+  });
+
+  const onSignal = (): void => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const stdin = process.stdin;
+  const keys = stdin.isTTY === true;
+  const onKey = (data: Buffer): void => {
+    const key = data.toString('utf8');
+    if (key === '\x03')
+      controller.abort(); // Ctrl-C arrives as a byte in raw mode
+    else if (key === 'p' || key === 'P') {
+      if (!handle.paused) {
+        handle.pause();
+        ui.notice('Paused: connections closed, progress saved; press r or Enter to resume');
+      }
+    } else if (key === 'r' || key === 'R' || key === '\r' || key === '\n') {
+      if (handle.paused) {
+        ui.notice('Resuming');
+        handle.resume();
+      }
+    }
+  };
+  if (keys) {
+    stdin.setRawMode(true);
+    stdin.on('data', onKey);
+    stdin.resume();
+  }
+  try {
+    const result = await handle.done;
+    ui.finish();
+    if (!quiet) {
+      const verified =
+        result.checksum === undefined ? '' : `, ${result.checksum.algorithm} verified`;
+      process.stderr.write(`Saved "${result.path}" (${formatBytes(result.size)}${verified})\n`);
+    }
+    return 0;
+  } catch (error) {
+    ui.finish();
+    if (error instanceof AbortedError) {
+      const again = noRanges
+        ? ' (this server does not support ranges, so that fetches again from the start)'
+        : '';
+      throw new AbortedError(
+        `Cannot finish "${output}": interrupted; progress is saved in "${partPaths(output).journal}", run the same command again to resume${again}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (keys) {
+      stdin.off('data', onKey);
+      stdin.setRawMode(false);
+      stdin.pause();
+    }
+  }
+}
+
+/** Progress on stderr: a live bar on a terminal, a line every 5 s otherwise, nothing when quiet. */
+class ProgressUi {
+  readonly quiet: boolean;
+  readonly tty = process.stderr.isTTY === true;
+  drawn = false;
+  lastLine = 0;
+  last: DownloadProgress | undefined;
+
+  constructor(quiet: boolean) {
+    this.quiet = quiet;
+  }
+
+  progress(p: DownloadProgress): void {
+    this.last = p;
+    if (this.quiet) return;
+    if (this.tty) {
+      const width = process.stderr.columns ?? 80;
+      process.stderr.write(`\r${renderBar(p, { width })}\x1b[K`);
+      this.drawn = true;
+      return;
+    }
+    const now = Date.now();
+    if (p.state === 'downloading' && now - this.lastLine >= 5_000) {
+      this.lastLine = now;
+      process.stderr.write(`${renderLine(p)}\n`);
+    }
+  }
+
+  notice(message: string): void {
+    if (this.quiet) return;
+    this.clear();
+    process.stderr.write(`${message}\n`);
+    if (this.tty && this.last !== undefined) this.progress(this.last);
+  }
+
+  clear(): void {
+    if (this.drawn) process.stderr.write('\r\x1b[K');
+    this.drawn = false;
+  }
+
+  finish(): void {
+    if (this.quiet) return;
+    if (this.tty && this.last !== undefined) {
+      this.clear();
+      process.stderr.write(`${renderBar(this.last, { width: process.stderr.columns ?? 80 })}\n`);
+    }
+    this.drawn = false;
+  }
 }
