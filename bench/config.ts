@@ -1,0 +1,97 @@
+/**
+ * What a run measures and how long it takes, from the environment:
+ * - `BENCH_QUICK=1`: a 1-2 minute smoke run (3 rounds, 1 s wrk runs, 256 MiB instead of 1 GiB).
+ * - `BENCH_ONLY=small,big,multipart,get`: run only these sections.
+ * - `BENCH_DIR=/path`: where the temporary files go (default: the OS temp dir).
+ */
+import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export type SectionId = 'small' | 'big' | 'multipart' | 'get';
+export const SECTIONS: readonly SectionId[] = ['small', 'big', 'multipart', 'get'];
+
+const MiB = 1024 * 1024;
+
+export interface BenchConfig {
+  quick: boolean;
+  sections: readonly SectionId[];
+  /** Interleaved rounds; every reported figure is the median of this many samples. */
+  rounds: number;
+  /** Length of one wrk run. */
+  wrkSeconds: number;
+  /** One untimed wrk run per server before the first round. */
+  warmupSeconds: number;
+  connections: number;
+  /** wrk threads: 1, so that on 2 cores the server under test gets the other core. */
+  threads: number;
+  /** Size of the "big" file for full transfers and for the client section. */
+  bigSize: number;
+  /** Size of the second full-transfer file and of the large range. */
+  midSize: number;
+  smallSize: number;
+  /** The header for the small-range section. */
+  smallRange: string;
+  /** The header for the multipart section: two 1 KiB ranges. */
+  multiRange: string;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
+  const quick = env.BENCH_QUICK === '1';
+  const only = env.BENCH_ONLY?.split(',').map((s) => s.trim());
+  const sections =
+    only === undefined ? SECTIONS : SECTIONS.filter((section) => only.includes(section));
+  if (only !== undefined && sections.length === 0) {
+    throw new Error(`Cannot run: BENCH_ONLY names no section of ${SECTIONS.join(', ')}`);
+  }
+  return {
+    quick,
+    sections,
+    rounds: quick ? 3 : 5,
+    wrkSeconds: quick ? 1 : 4,
+    warmupSeconds: 1,
+    connections: 32,
+    threads: 1,
+    bigSize: quick ? 256 * MiB : 1024 * MiB,
+    midSize: 256 * MiB,
+    smallSize: 10 * MiB,
+    smallRange: 'bytes=1000-2023',
+    multiRange: 'bytes=1000-2023,5000-6023',
+  };
+}
+
+export interface Fixtures {
+  root: string;
+  small: { name: string; size: number };
+  mid: { name: string; size: number };
+  big: { name: string; size: number };
+}
+
+/** Writes the served files: random bytes, 1 MiB pattern repeated (no server compresses them). */
+export async function writeFixtures(root: string, config: BenchConfig): Promise<Fixtures> {
+  const block = randomBytes(MiB);
+  const make = async (name: string, size: number) => {
+    const fh = await open(join(root, name), 'w');
+    try {
+      for (let pos = 0; pos < size; pos += block.length) {
+        await fh.write(block, 0, Math.min(block.length, size - pos), pos);
+      }
+    } finally {
+      await fh.close();
+    }
+    return { name, size };
+  };
+  const label = (size: number) =>
+    size >= 1024 * MiB ? `${size / (1024 * MiB)}g` : `${size / MiB}m`;
+  const small = await make('small-10m.bin', config.smallSize);
+  const mid = await make(`mid-${label(config.midSize)}.bin`, config.midSize);
+  const big =
+    config.bigSize === config.midSize
+      ? mid
+      : await make(`big-${label(config.bigSize)}.bin`, config.bigSize);
+  return { root, small, mid, big };
+}
+
+export function sizeLabel(bytes: number): string {
+  return bytes >= 1024 * MiB ? `${bytes / (1024 * MiB)} GiB` : `${bytes / MiB} MiB`;
+}

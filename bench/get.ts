@@ -1,0 +1,188 @@
+/**
+ * Client section: the big file from nginx on loopback to disk. `ranged get -c 1` against curl,
+ * `ranged get -c 4` against aria2c -x4 -s4 -k1M, with the peak RSS of every run (GNU time's %M,
+ * or VmHWM polled from /proc when /usr/bin/time is missing).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BenchConfig, type Fixtures, sizeLabel } from './config.js';
+import type { RunningPeer } from './peers.js';
+import { peakRss, type RunResult, run } from './procs.js';
+import { check, interleave, measurement, ratio, type Section } from './stats.js';
+
+export interface GetContext {
+  config: BenchConfig;
+  fixtures: Fixtures;
+  nginx: RunningPeer;
+  /** Downloads go below this folder, on the same disk as the served files. */
+  scratch: string;
+  log: (line: string) => void;
+}
+
+const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const GNU_TIME = '/usr/bin/time';
+const MiB = 1024 * 1024;
+
+type Tool = 'ranged -c 1' | 'curl' | 'ranged -c 4' | 'aria2c -x4';
+const TOOLS: readonly Tool[] = ['ranged -c 1', 'curl', 'ranged -c 4', 'aria2c -x4'];
+
+function command(tool: Tool, url: string, dir: string, name: string): [string, string[]] {
+  const out = join(dir, name);
+  switch (tool) {
+    case 'ranged -c 1':
+      return [process.execPath, [cli, 'get', url, '-o', out, '-c', '1', '--quiet']];
+    case 'ranged -c 4':
+      return [process.execPath, [cli, 'get', url, '-o', out, '-c', '4', '--quiet']];
+    case 'curl':
+      return ['curl', ['-s', '-f', '-o', out, url]];
+    case 'aria2c -x4':
+      return [
+        'aria2c',
+        [
+          '-x4',
+          '-s4',
+          '-k1M',
+          '-q',
+          '--allow-overwrite=true',
+          '--auto-file-renaming=false',
+          '--summary-interval=0',
+          '-d',
+          dir,
+          '-o',
+          name,
+          url,
+        ],
+      ];
+  }
+}
+
+interface Timed extends RunResult {
+  /** Peak resident set size in bytes, when known. */
+  rss: number | undefined;
+}
+
+/** Runs a download under GNU time (for %M), or polls VmHWM every 50 ms without it. */
+async function timed(cmd: string, args: string[], dir: string, timeoutMs: number): Promise<Timed> {
+  if (existsSync(GNU_TIME)) {
+    const rssFile = join(dir, '..', `rss-${process.pid}-${Date.now()}.txt`);
+    const result = await run(GNU_TIME, ['-f', '%M', '-o', rssFile, cmd, ...args], { timeoutMs });
+    const kb = Number((await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n').pop());
+    await rm(rssFile, { force: true });
+    return { ...result, rss: Number.isFinite(kb) && kb > 0 ? kb * 1024 : undefined };
+  }
+  let rss: number | undefined;
+  let pid: number | undefined;
+  const poll = setInterval(() => {
+    void peakRss(pid).then((value) => {
+      if (value !== undefined) rss = Math.max(rss ?? 0, value);
+    });
+  }, 50);
+  try {
+    const result = await run(cmd, args, { timeoutMs, onSpawn: (p) => (pid = p) });
+    return { ...result, rss };
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+/** Does `ranged get` exist and download a small file correctly? */
+async function rangedGetWorks(ctx: GetContext): Promise<string | undefined> {
+  const dir = join(ctx.scratch, 'probe');
+  await mkdir(dir, { recursive: true });
+  try {
+    const url = `${ctx.nginx.origin}/${ctx.fixtures.small.name}`;
+    const [cmd, args] = command('ranged -c 4', url, dir, 'probe.bin');
+    const result = await run(cmd, args, { timeoutMs: 60_000 });
+    if (result.code !== 0) {
+      return `exit ${result.code}: ${(result.stderr.trim().split('\n')[0] ?? '').slice(0, 200)}`;
+    }
+    const [got, want] = await Promise.all([
+      readFile(join(dir, 'probe.bin')),
+      readFile(join(ctx.fixtures.root, ctx.fixtures.small.name)),
+    ]);
+    if (!got.equals(want)) return `downloaded ${got.length} bytes that differ from the source`;
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** 4. The download client against curl and aria2c. */
+export async function clientDownloads(ctx: GetContext): Promise<Section> {
+  const { config, fixtures } = ctx;
+  const file = fixtures.big;
+  const section: Section = {
+    id: 'get',
+    title: `Client: GET ${sizeLabel(file.size)} from nginx on loopback to disk, MB/s (peak RSS in notes)`,
+    measurements: [],
+    ratios: [],
+  };
+  const problem = await rangedGetWorks(ctx);
+  if (problem !== undefined) {
+    section.skipped = `skipped: ranged get not available (${problem})`;
+    return section;
+  }
+  const url = `${ctx.nginx.origin}/${file.name}`;
+  const rss = new Map<Tool, number[]>(TOOLS.map((t) => [t, []]));
+  let runIndex = 0;
+  const samples = await interleave(TOOLS, config.rounds, async (tool, round) => {
+    const dir = join(ctx.scratch, `dl-${runIndex++}`);
+    await mkdir(dir, { recursive: true });
+    try {
+      const [cmd, args] = command(tool, url, dir, 'out.bin');
+      const result = await timed(cmd, args, dir, 600_000);
+      if (result.code !== 0) {
+        throw new Error(
+          `Cannot download with ${tool}: exit ${result.code}: ${result.stderr.slice(0, 300)}`,
+        );
+      }
+      const size = (await stat(join(dir, 'out.bin'))).size;
+      if (size !== file.size) {
+        throw new Error(`Cannot trust ${tool}: wrote ${size} bytes, expected ${file.size}`);
+      }
+      if (result.rss !== undefined) rss.get(tool)?.push(result.rss);
+      const mbps = file.size / 1e6 / (result.ms / 1000);
+      const rssText =
+        result.rss === undefined ? '' : `, peak RSS ${(result.rss / MiB).toFixed(1)} MiB`;
+      ctx.log(`  get    round ${round + 1} ${tool.padEnd(11)} ${Math.round(mbps)} MB/s${rssText}`);
+      return mbps;
+    } finally {
+      await rm(dir, { recursive: true, force: true }); // the next run starts on an empty folder
+    }
+  });
+  for (const tool of TOOLS) {
+    const peaks = rss.get(tool) ?? [];
+    section.measurements.push(
+      measurement('get', tool, 'MB/s', samples.get(tool) ?? [], {
+        peakRssMiB: peaks.length === 0 ? 'unknown' : Number((Math.max(...peaks) / MiB).toFixed(1)),
+      }),
+    );
+  }
+  const m = (tool: Tool) =>
+    section.measurements.find((x) => x.label === tool)?.median ?? Number.NaN;
+  const rangedPeak = Math.max(...(rss.get('ranged -c 1') ?? []), ...(rss.get('ranged -c 4') ?? []));
+  section.ratios.push(
+    ratio('get.c1/curl', 'get: ranged -c 1 / curl', m('ranged -c 1'), m('curl'), {
+      issue: 5,
+      op: '>=',
+      limit: 1.0,
+    }),
+    ratio('get.c4/aria2c', 'get: ranged -c 4 / aria2c -x4', m('ranged -c 4'), m('aria2c -x4'), {
+      issue: 5,
+      op: '>=',
+      limit: 1.2,
+    }),
+    check(
+      'get.rss',
+      'get: ranged peak RSS (largest of all runs)',
+      rangedPeak / MiB,
+      { issue: 5, op: '<=', limit: 64 },
+      'MiB',
+    ),
+  );
+  return section;
+}

@@ -1,0 +1,129 @@
+/**
+ * The servers under test, each in its own process: ranged, send and sirv through server-child.js,
+ * and nginx from a temporary config.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, sleep, track, waitForPort } from './procs.js';
+
+export type ServerName = 'ranged' | 'send' | 'sirv' | 'nginx';
+
+export interface RunningPeer {
+  name: ServerName;
+  /** `http://127.0.0.1:PORT` */
+  origin: string;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+const childScript = fileURLToPath(new URL('./server-child.js', import.meta.url));
+
+/** Starts ranged, send or sirv in a child process serving `root`. */
+export async function startNodePeer(
+  name: Exclude<ServerName, 'nginx'>,
+  root: string,
+): Promise<RunningPeer> {
+  const child = track(
+    spawn(process.execPath, [childScript, name, root], { stdio: ['pipe', 'pipe', 'inherit'] }),
+  );
+  const port = await readPort(child, name);
+  return { name, origin: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stop(child) };
+}
+
+async function readPort(child: ChildProcess, name: string): Promise<number> {
+  const stdout = child.stdout;
+  if (stdout === null) throw new Error(`Cannot start ${name}: no stdout`);
+  stdout.setEncoding('utf8');
+  let text = '';
+  const timeout = sleep(15_000).then(() => {
+    throw new Error(`Cannot start ${name}: no port after 15 s`);
+  });
+  const ready = new Promise<number>((resolve, reject) => {
+    stdout.on('data', (chunk: string) => {
+      text += chunk;
+      const line = text.split('\n')[0];
+      if (text.includes('\n') && line !== undefined)
+        resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`Cannot start ${name}: exited with ${code}`)));
+  });
+  return Promise.race([ready, timeout]);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * nginx with one worker and no master (`daemon off; master_process off; worker_processes 1;`):
+ * one core, like a Node process, on a 2-core machine where the load generator needs the other.
+ * sendfile on, access_log off, keepalive_requests raised so that, like Node, it never closes a
+ * busy keep-alive connection (its default of 1000 would add reconnections to its numbers).
+ */
+export async function startNginx(root: string, workDir: string): Promise<RunningPeer> {
+  await mkdir(workDir, { recursive: true });
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const conf = join(workDir, 'nginx.conf');
+    const t = (name: string) => join(workDir, name);
+    await writeFile(
+      conf,
+      `daemon off;
+master_process off;
+worker_processes 1;
+pid ${t('nginx.pid')};
+error_log ${t('error.log')} warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 10000000;
+  keepalive_timeout 5s;
+  default_type application/octet-stream;
+  client_body_temp_path ${t('client_body')};
+  proxy_temp_path ${t('proxy')};
+  fastcgi_temp_path ${t('fastcgi')};
+  uwsgi_temp_path ${t('uwsgi')};
+  scgi_temp_path ${t('scgi')};
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+  }
+}
+`,
+    );
+    const child = track(
+      spawn('/usr/sbin/nginx', ['-p', workDir, '-e', t('error.log'), '-c', conf], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      }),
+    );
+    try {
+      await Promise.race([
+        waitForPort(port, 10_000),
+        once(child, 'exit').then(([code]) => {
+          throw new Error(`Cannot start nginx: exited with ${code}`);
+        }),
+      ]);
+      return {
+        name: 'nginx',
+        origin: `http://127.0.0.1:${port}`,
+        pid: child.pid,
+        stop: () => stop(child),
+      };
+    } catch (error) {
+      lastError = error; // most likely the port was taken between freePort() and bind
+      await stop(child);
+    }
+  }
+  throw lastError;
+}

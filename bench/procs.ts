@@ -1,0 +1,147 @@
+/**
+ * Process and temp-dir bookkeeping for the benchmark: every child is registered and killed on the
+ * way out (normal end, error, Ctrl-C), every temp dir removed, every wait bounded.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+
+const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+
+/** Registers a child so that cleanup() kills it. */
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Registers a temp dir so that cleanup() removes it. */
+export function trackDir(dir: string): string {
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** Synchronous on purpose: it also runs from the process 'exit' handler. */
+export function cleanup(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+let installed = false;
+/** Kills children and removes temp dirs on exit, on SIGINT/SIGTERM and on a crash. */
+export function installCleanupHandlers(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', cleanup);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
+}
+
+/** A port that was free a moment ago (for nginx, which cannot report the port it picked). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once 127.0.0.1:port accepts a connection; rejects after timeoutMs. */
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`Cannot reach 127.0.0.1:${port}: nothing listening after ${timeoutMs} ms`);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Wall time from spawn to exit. */
+  ms: number;
+  pid: number | undefined;
+}
+
+/** Runs a command to completion, killing it after timeoutMs. Never rejects on a non-zero exit. */
+export function run(
+  command: string,
+  args: string[],
+  options: {
+    timeoutMs: number;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    /** Called right after spawning, e.g. to sample the child's memory. */
+    onSpawn?: (pid: number | undefined) => void;
+  },
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = track(
+      spawn(command, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(options.env === undefined ? {} : { env: options.env }),
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      }),
+    );
+    options.onSpawn?.(child.pid);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+      if (stdout.length < 1_000_000) stdout += s;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+      if (stderr.length < 1_000_000) stderr += s;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - started, pid: child.pid });
+    });
+  });
+}
+
+/** Peak resident set size of a live process in bytes (VmHWM), or undefined. */
+export async function peakRss(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+    return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * `npm run bench`: ranged against send, sirv, nginx, curl and aria2c, measured in the same run,
+ * interleaved round by round, reported as medians and ratios. Writes bench/results/<time>.json,
+ * latest.json and latest.svg. See docs-bench.md for what each section measures.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderChart } from './chart.js';
+import { type BenchConfig, configFromEnv, type Fixtures, writeFixtures } from './config.js';
+import { clientDownloads } from './get.js';
+import { type RunningPeer, type ServerName, startNginx, startNodePeer } from './peers.js';
+import { cleanup, installCleanupHandlers, peakRss, trackDir } from './procs.js';
+import { bigTransfers, multipartRanges, type ServeContext, smallRanges } from './serve.js';
+import { formatNumber, measurement, type Section } from './stats.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const resultsDir = join(repoRoot, 'bench', 'results');
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function firstLine(command: string, args: string[]): string {
+  try {
+    const out = execFileSync(command, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return out.split('\n')[0]?.trim() ?? '';
+  } catch (error) {
+    // nginx -v and wrk -v print to stderr (wrk also exits 1).
+    const e = error as { stderr?: string; stdout?: string };
+    return `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n')[0]?.trim() ?? 'unknown';
+  }
+}
+
+function nginxVersion(): string {
+  try {
+    return execFileSync('/usr/sbin/nginx', ['-v'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch {
+    return 'unknown';
+  }
+}
+
+function packageVersion(name: string): string {
+  try {
+    const path = join(repoRoot, 'node_modules', name, 'package.json');
+    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machine() {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Number((totalmem() / 1024 ** 3).toFixed(1)),
+    kernel: release(),
+    node: process.version,
+    nginx: nginxVersion().trim() || firstLine('/usr/sbin/nginx', ['-v']),
+    wrk: firstLine('wrk', ['-v']),
+    curl: firstLine('curl', ['--version']),
+    aria2c: firstLine('aria2c', ['--version']),
+    send: packageVersion('send'),
+    sirv: packageVersion('sirv'),
+    commit: firstLine('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD']),
+  };
+}
+
+function printTable(config: BenchConfig, sections: Section[], seconds: number): string {
+  const lines: string[] = [];
+  const mode = config.quick ? 'BENCH_QUICK smoke run' : 'full run';
+  lines.push(
+    `ranged bench: ${mode}, ${config.rounds} interleaved rounds, medians (samples in brackets), ${Math.round(seconds)} s`,
+  );
+  for (const section of sections) {
+    lines.push('', `## ${section.title}`);
+    if (section.skipped !== undefined) {
+      lines.push(`  ${section.skipped}`);
+      continue;
+    }
+    const width = Math.max(...section.measurements.map((m) => m.label.length), 10);
+    for (const m of section.measurements) {
+      const notes =
+        m.notes === undefined
+          ? ''
+          : `  ${Object.entries(m.notes)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`;
+      const samples = m.samples.length > 1 ? `  [${m.samples.map(formatNumber).join(', ')}]` : '';
+      lines.push(
+        `  ${m.label.padEnd(width)}  ${formatNumber(m.median).padStart(10)} ${m.unit}${samples}${notes}`,
+      );
+    }
+    for (const r of section.ratios) {
+      const value =
+        r.unit === undefined
+          ? `${r.value.toFixed(r.value < 0.1 ? 4 : 2)}x`
+          : `${formatNumber(r.value)} ${r.unit}`;
+      lines.push(`  → ${r.label}: ${value}`);
+    }
+  }
+  const floors = sections.flatMap((s) => s.ratios.filter((r) => r.floor !== undefined));
+  if (floors.length > 0) lines.push('', '## Floors');
+  for (const r of floors) {
+    const f = r.floor;
+    if (f === undefined) continue;
+    const unit = r.unit ?? 'x';
+    const value =
+      unit === 'x'
+        ? `${r.value.toFixed(r.value < 0.1 ? 4 : 2)}x`
+        : `${formatNumber(r.value)} ${unit}`;
+    const limit = unit === 'x' ? `${f.limit}x` : `${f.limit} ${unit}`;
+    lines.push(
+      `${r.pass ? 'PASS' : 'FAIL'}  issue ${f.issue}: ${r.label} = ${value} (needs ${f.op} ${limit})`,
+    );
+  }
+  for (const s of sections) {
+    if (s.skipped !== undefined) lines.push(`SKIP  ${s.title}: ${s.skipped}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<number> {
+  installCleanupHandlers();
+  const config = configFromEnv(process.env);
+  const started = performance.now();
+  const base = process.env.BENCH_DIR ?? tmpdir();
+  const tmp = trackDir(await mkdtemp(join(base, 'ranged-bench-')));
+  const root = join(tmp, 'files');
+  const scratch = join(tmp, 'scratch');
+  await mkdir(root, { recursive: true });
+  await mkdir(scratch, { recursive: true });
+
+  log(
+    `ranged bench: ${config.quick ? 'quick' : 'full'} run, sections ${config.sections.join(', ')}, temp ${tmp}`,
+  );
+  const fixtures: Fixtures = await writeFixtures(root, config);
+  log(`  fixtures written (${Math.round(performance.now() - started)} ms)`);
+
+  const peers = new Map<ServerName, RunningPeer>();
+  const sections: Section[] = [];
+  try {
+    const started = await Promise.all([
+      startNodePeer('ranged', root),
+      startNodePeer('send', root),
+      startNodePeer('sirv', root),
+      startNginx(root, join(tmp, 'nginx')),
+    ]);
+    for (const p of started) peers.set(p.name, p);
+    log(`  servers: ${started.map((p) => `${p.name} ${p.origin}`).join(', ')}`);
+
+    const ctx: ServeContext = { config, fixtures, peers, scratch, log };
+    const steps: Array<[string, () => Promise<Section>]> = [];
+    if (config.sections.includes('small')) steps.push(['small', () => smallRanges(ctx)]);
+    if (config.sections.includes('big')) steps.push(['big', () => bigTransfers(ctx)]);
+    if (config.sections.includes('multipart'))
+      steps.push(['multipart', () => multipartRanges(ctx)]);
+    if (config.sections.includes('get')) {
+      steps.push([
+        'get',
+        () => {
+          const nginx = peers.get('nginx');
+          if (nginx === undefined)
+            throw new Error('Cannot run the client section: nginx is not running');
+          return clientDownloads({ config, fixtures, nginx, scratch, log });
+        },
+      ]);
+    }
+    for (const [id, step] of steps) {
+      log(`section ${id}`);
+      try {
+        sections.push(await step());
+      } catch (error) {
+        log(`  section ${id} failed: ${(error as Error).stack ?? String(error)}`);
+        sections.push({
+          id,
+          title: id,
+          measurements: [],
+          ratios: [],
+          skipped: `failed: ${(error as Error).message}`,
+        });
+      }
+    }
+
+    // Peak memory of each server over the whole run (VmHWM), for the record.
+    const rss: Section = {
+      id: 'servers',
+      title: 'Server peak RSS over the run, MiB',
+      measurements: [],
+      ratios: [],
+    };
+    for (const p of peers.values()) {
+      const peak = await peakRss(p.pid);
+      if (peak !== undefined)
+        rss.measurements.push(measurement('servers', p.name, 'MiB', [peak / 1024 ** 2]));
+    }
+    sections.push(rss);
+  } finally {
+    await Promise.allSettled([...peers.values()].map((p) => p.stop()));
+    cleanup();
+  }
+
+  const seconds = (performance.now() - started) / 1000;
+  const table = printTable(config, sections, seconds);
+  process.stdout.write(table);
+
+  const when = new Date();
+  const info = machine();
+  const result = {
+    date: when.toISOString(),
+    seconds: Math.round(seconds),
+    config,
+    machine: info,
+    sections,
+  };
+  await mkdir(resultsDir, { recursive: true });
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  const stamp = when.toISOString().replace(/[:.]/g, '-');
+  await writeFile(join(resultsDir, `${stamp}.json`), json);
+  await writeFile(join(resultsDir, 'latest.json'), json);
+  await writeFile(join(resultsDir, 'latest.txt'), table);
+  const subtitle = `${when.toISOString().slice(0, 16)}Z · ${info.cores} × ${info.cpu} · Node ${info.node} · ${config.quick ? 'BENCH_QUICK' : 'full run'}, median of ${config.rounds} interleaved rounds · commit ${info.commit}`;
+  await writeFile(
+    join(resultsDir, 'latest.svg'),
+    renderChart('ranged benchmark', subtitle, sections),
+  );
+  log(`results: ${join(resultsDir, `${stamp}.json`)}, latest.json, latest.svg`);
+  const failed = sections.some((s) => s.skipped?.startsWith('failed'));
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    log(`bench failed: ${(error as Error).stack ?? String(error)}`);
+    cleanup();
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,64 @@
+/**
+ * A benchmark server in its own process: `node server-child.js <ranged|send|sirv> ROOT`.
+ * Listens on 127.0.0.1, an ephemeral port, and prints `{"port":N}` once ready. It exits when its
+ * stdin closes, so it never outlives a benchmark that was killed with SIGKILL.
+ */
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import send from 'send';
+import sirv from 'sirv';
+import { startServer } from '../src/server/server.js';
+
+const [kind, root] = process.argv.slice(2);
+if (root === undefined) {
+  process.stderr.write('usage: server-child.js <ranged|send|sirv> ROOT\n');
+  process.exit(2);
+}
+
+process.stdin.resume();
+process.stdin.once('close', () => process.exit(0));
+process.stdin.once('end', () => process.exit(0));
+
+function listen(listener: RequestListener): Promise<number> {
+  const server = createServer(listener);
+  // Same keep-alive policy as ranged's startServer, so no peer pays for reconnections.
+  server.keepAliveTimeout = 5_000;
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+let port: number;
+switch (kind) {
+  case 'ranged': {
+    // Access log off: no `log` option.
+    const running = await startServer({ root, host: '127.0.0.1', port: 0 });
+    port = Number(new URL(running.url).port);
+    break;
+  }
+  case 'send':
+    port = await listen((req, res) => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      send(req, path, { root })
+        .on('error', (error: { status?: number }) => {
+          res.statusCode = error.status ?? 500;
+          res.end();
+        })
+        .pipe(res);
+    });
+    break;
+  case 'sirv': {
+    const handler = sirv(root, { dev: false, etag: true });
+    port = await listen((req, res) =>
+      handler(req, res, () => {
+        res.statusCode = 404;
+        res.end();
+      }),
+    );
+    break;
+  }
+  default:
+    process.stderr.write(`server-child.js: unknown server "${kind}"\n`);
+    process.exit(2);
+}
+process.stdout.write(`${JSON.stringify({ port })}\n`);
