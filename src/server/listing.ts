@@ -1,69 +1,67 @@
 /**
- * Folder listings: HTML for people, JSON (`Accept: application/json`) for scripts.
+ * Folder listings: an HTML page for people, JSON (`Accept: application/json`) for scripts. This is
+ * the I/O shell; core/listing-view.ts decides the order, the links and the documents.
  */
 import { readdir, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import {
+  type ListingEntry,
+  parseListingSort,
+  prefersJson,
+  renderListingHtml,
+  renderListingJson,
+  sortEntries,
+} from '../core/listing-view.js';
 import { fileETag } from '../core/validators.js';
+import { LISTING_CSP, LISTING_CSS, LISTING_SCRIPT } from './assets.js';
 import { typeForPath } from './serve-file.js';
 
-export interface ListingEntry {
-  name: string;
-  /** `directory` or `file`. */
-  kind: 'directory' | 'file';
-  size: number;
-  /** Modification time, ISO 8601. */
-  mtime: string;
-  /** Content-Type for files, `inode/directory` for folders. */
-  type: string;
-  /** The strong ETag the file is served with (null for folders). */
-  etag: string | null;
-}
+export type { ListingEntry } from '../core/listing-view.js';
 
-/** Reads a folder into listing entries: folders first, then by name. */
+/**
+ * Reads a folder into listing entries, folders first, then by name. Skipped: dot names (unless
+ * `dotfiles`), entries that are neither files nor folders, dangling symlinks, and names with a
+ * backslash (the handler refuses those as encoded separators, so their links could never work).
+ */
 export async function readListing(
   dir: string,
   options: { dotfiles: boolean },
 ): Promise<ListingEntry[]> {
-  const entries: ListingEntry[] = [];
-  for (const dirent of await readdir(dir, { withFileTypes: true })) {
-    if (!options.dotfiles && dirent.name.startsWith('.')) continue;
-    let stats: Awaited<ReturnType<typeof stat>>;
-    try {
-      stats = await stat(join(dir, dirent.name));
-    } catch {
-      continue; // a dangling symlink or a file removed meanwhile
-    }
-    if (!stats.isDirectory() && !stats.isFile()) continue;
-    const isDir = stats.isDirectory();
-    entries.push({
-      name: dirent.name,
-      kind: isDir ? 'directory' : 'file',
-      size: isDir ? 0 : stats.size,
-      mtime: new Date(stats.mtimeMs).toISOString(),
-      type: isDir ? 'inode/directory' : typeForPath(dirent.name),
-      etag: isDir ? null : fileETag(stats),
-    });
-  }
-  entries.sort((a, b) =>
-    a.kind === b.kind
-      ? a.name < b.name
-        ? -1
-        : a.name > b.name
-          ? 1
-          : 0
-      : a.kind === 'directory'
-        ? -1
-        : 1,
+  const names = (await readdir(dir)).filter(
+    (name) => (options.dotfiles || !name.startsWith('.')) && !name.includes('\\'),
   );
-  return entries;
+  const entries = await Promise.all(
+    names.map(async (name): Promise<ListingEntry | undefined> => {
+      let stats: Awaited<ReturnType<typeof stat>>;
+      try {
+        stats = await stat(join(dir, name));
+      } catch {
+        return undefined; // a dangling symlink or a file removed meanwhile
+      }
+      const mtime = new Date(stats.mtimeMs).toISOString();
+      if (stats.isDirectory()) {
+        return { name, kind: 'directory', size: null, mtime, type: 'inode/directory', etag: null };
+      }
+      if (!stats.isFile()) return undefined;
+      return {
+        name,
+        kind: 'file',
+        size: stats.size,
+        mtime,
+        type: typeForPath(name),
+        // The same tag serveFile() sends for this file.
+        etag: fileETag({ size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino }),
+      };
+    }),
+  );
+  return sortEntries(entries.filter((e) => e !== undefined));
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Sends a folder listing; `segments` are the decoded URL path segments of the folder. */
+/**
+ * Sends a folder listing; `segments` are the decoded URL path segments of the folder. The order
+ * follows `?sort=name|size|mtime&order=asc|desc` (default: name, ascending).
+ */
 export async function sendListing(
   req: IncomingMessage,
   res: ServerResponse,
@@ -71,29 +69,34 @@ export async function sendListing(
   segments: string[],
   options: { dotfiles: boolean },
 ): Promise<void> {
-  const entries = await readListing(dir, options);
-  const wantsJson = /\bapplication\/json\b/.test(req.headers.accept ?? '');
-  let body: string;
-  let type: string;
-  if (wantsJson) {
-    body = `${JSON.stringify({ path: `/${segments.map((s) => `${s}/`).join('')}`, entries }, null, 2)}\n`;
-    type = 'application/json; charset=utf-8';
-  } else {
-    const title = escapeHtml(`/${segments.map((s) => `${s}/`).join('')}`);
-    const rows = entries
-      .map((e) => {
-        const href = encodeURIComponent(e.name) + (e.kind === 'directory' ? '/' : '');
-        return `<li><a href="${href}">${escapeHtml(e.name)}${e.kind === 'directory' ? '/' : ''}</a></li>`;
-      })
-      .join('\n');
-    body = `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><ul>\n${rows}\n</ul>\n`;
-    type = 'text/html; charset=utf-8';
-  }
-  res.writeHead(200, {
-    'Content-Type': type,
-    'Content-Length': String(Buffer.byteLength(body)),
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  const sort = parseListingSort(q === -1 ? '' : (target.slice(q + 1).split('#')[0] ?? ''));
+  const entries = sortEntries(await readListing(dir, options), sort);
+  const headers: Record<string, string> = {
+    // RFC 9110 §12.5.5: the representation depends on Accept.
     Vary: 'Accept',
     'Cache-Control': 'no-cache',
-  });
+    'X-Content-Type-Options': 'nosniff',
+  };
+  let body: string;
+  if (prefersJson(req.headers.accept)) {
+    body = renderListingJson(segments, entries);
+    headers['Content-Type'] = 'application/json; charset=utf-8';
+  } else {
+    body = renderListingHtml({
+      segments,
+      entries,
+      sort,
+      css: LISTING_CSS,
+      script: LISTING_SCRIPT,
+    });
+    headers['Content-Type'] = 'text/html; charset=utf-8';
+    headers['Content-Security-Policy'] = LISTING_CSP;
+    headers['Referrer-Policy'] = 'no-referrer';
+  }
+  headers['Content-Length'] = String(Buffer.byteLength(body));
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(200, headers);
   res.end(req.method === 'HEAD' ? undefined : body);
 }
