@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { outputName, parseRate } from '../../src/cli/get.js';
+import { parseChecksum } from '../../src/client/checksum.js';
+import { UsageError } from '../../src/errors.js';
+
+const nameCases: [string, string][] = [
+  ['http://example.com/big.iso', 'big.iso'],
+  ['http://example.com/dir/file.tar.gz?x=1#y', 'file.tar.gz'],
+  ['http://example.com/a%20b.txt', 'a b.txt'],
+  ['http://example.com/', 'index.html'],
+  ['http://example.com', 'index.html'],
+  ['http://example.com/dir/', 'index.html'],
+  ['http://example.com/%2e%2e', 'index.html'],
+  ['http://example.com/a%2fb', 'a_b'],
+  ['http://example.com/a%5cb', 'a_b'],
+  ['http://example.com/x%00y', 'x_y'],
+  ['http://example.com/%E0%A4%A', '%E0%A4%A'],
+];
+for (const [url, expected] of nameCases) {
+  test(`outputName() names ${url} "${expected}"`, () => {
+    assert.equal(outputName(url), expected);
+  });
+}
+
+const rateCases: [string, number | undefined][] = [
+  ['500', 500],
+  ['500K', 512_000],
+  ['500k', 512_000],
+  ['2M', 2 * 1024 * 1024],
+  ['1.5M', 1_572_864],
+  ['1G', 1024 ** 3],
+  ['2MB', 2 * 1024 * 1024],
+  ['0', undefined],
+  ['-1K', undefined],
+  ['fast', undefined],
+  ['', undefined],
+];
+for (const [text, expected] of rateCases) {
+  test(`parseRate() reads ${JSON.stringify(text)}`, () => {
+    if (expected === undefined) assert.throws(() => parseRate(text), UsageError);
+    else assert.equal(parseRate(text), expected);
+  });
+}
+
+const sha = 'a'.repeat(64);
+const checksumCases: [string, ReturnType<typeof parseChecksum> | undefined][] = [
+  [`sha256:${sha}`, { algorithm: 'sha256', hex: sha }],
+  [`SHA256:${sha.toUpperCase()}`, { algorithm: 'sha256', hex: sha }],
+  [`sha-256=${sha}`, { algorithm: 'sha256', hex: sha }],
+  [`md5:${'0'.repeat(32)}`, { algorithm: 'md5', hex: '0'.repeat(32) }],
+  [`sha1:${'0'.repeat(40)}`, { algorithm: 'sha1', hex: '0'.repeat(40) }],
+  [`sha512:${'0'.repeat(128)}`, { algorithm: 'sha512', hex: '0'.repeat(128) }],
+  [`sha256:${'a'.repeat(63)}`, undefined],
+  [`crc32:${'a'.repeat(8)}`, undefined],
+  [sha, undefined],
+  ['sha256:xyz', undefined],
+];
+for (const [spec, expected] of checksumCases) {
+  test(`parseChecksum() reads ${spec.slice(0, 20)}…`, () => {
+    if (expected === undefined) assert.throws(() => parseChecksum(spec), UsageError);
+    else assert.deepEqual(parseChecksum(spec), expected);
+  });
+}

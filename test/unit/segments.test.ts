@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  addSpan,
+  heldPrefix,
+  missingSpans,
+  normalizeSpans,
+  planSegments,
+  type Span,
+  spanBytes,
+  splitLargest,
+} from '../../src/core/segments.js';
+
+const s = (start: number, end: number): Span => ({ start, end });
+
+const addCases: [string, Span[], Span, Span[]][] = [
+  ['into an empty list', [], s(0, 10), [s(0, 10)]],
+  ['before a span', [s(20, 30)], s(0, 10), [s(0, 10), s(20, 30)]],
+  ['after a span', [s(0, 10)], s(20, 30), [s(0, 10), s(20, 30)]],
+  ['merging an adjacent span', [s(0, 10)], s(10, 20), [s(0, 20)]],
+  ['merging an overlap', [s(0, 10)], s(5, 15), [s(0, 15)]],
+  ['bridging two spans', [s(0, 10), s(20, 30)], s(10, 20), [s(0, 30)]],
+  ['inside a span', [s(0, 30)], s(5, 6), [s(0, 30)]],
+  ['covering several spans', [s(5, 6), s(8, 9), s(40, 50)], s(0, 10), [s(0, 10), s(40, 50)]],
+  ['empty (no change)', [s(0, 10)], s(3, 3), [s(0, 10)]],
+];
+for (const [name, spans, span, expected] of addCases) {
+  test(`addSpan() adds ${name}`, () => {
+    assert.deepEqual(addSpan(spans, span), expected);
+  });
+}
+
+test('addSpan() rejects a span whose end is before its start', () => {
+  assert.throws(() => addSpan([], s(5, 4)), RangeError);
+  assert.throws(() => addSpan([], s(-1, 4)), RangeError);
+});
+
+test('normalizeSpans() sorts and merges', () => {
+  assert.deepEqual(normalizeSpans([s(20, 30), s(0, 5), s(5, 10), s(25, 40)]), [
+    s(0, 10),
+    s(20, 40),
+  ]);
+});
+
+const missingCases: [Span[], number, Span[]][] = [
+  [[], 100, [s(0, 100)]],
+  [[s(0, 100)], 100, []],
+  [[s(0, 10)], 100, [s(10, 100)]],
+  [[s(10, 20), s(50, 60)], 100, [s(0, 10), s(20, 50), s(60, 100)]],
+  [[s(90, 100)], 100, [s(0, 90)]],
+  [[], 0, []],
+];
+for (const [done, size, expected] of missingCases) {
+  test(`missingSpans() of ${JSON.stringify(done)} in ${size} bytes`, () => {
+    assert.deepEqual(missingSpans(done, size), expected);
+    assert.equal(spanBytes(expected) + spanBytes(normalizeSpans(done)), size);
+  });
+}
+
+test('heldPrefix() is the run of bytes from 0', () => {
+  assert.equal(heldPrefix([]), 0);
+  assert.equal(heldPrefix([s(0, 10), s(20, 30)]), 10);
+  assert.equal(heldPrefix([s(5, 10)]), 0);
+});
+
+const planCases: [string, number, Parameters<typeof planSegments>[1], Span[]][] = [
+  [
+    'splits a file into equal segments',
+    100,
+    { connections: 4, minBytes: 10 },
+    [s(0, 25), s(25, 50), s(50, 75), s(75, 100)],
+  ],
+  ['keeps one segment for one connection', 100, { connections: 1, minBytes: 10 }, [s(0, 100)]],
+  ['stops splitting at minBytes', 30, { connections: 4, minBytes: 10 }, [s(0, 15), s(15, 30)]],
+  [
+    'does not split a file smaller than 2 × minBytes',
+    19,
+    { connections: 4, minBytes: 10 },
+    [s(0, 19)],
+  ],
+  ['rounds the split point up', 101, { connections: 2, minBytes: 10 }, [s(0, 51), s(51, 101)]],
+  [
+    'plans only the missing bytes',
+    100,
+    { connections: 2, minBytes: 10, done: [s(0, 50)] },
+    [s(50, 75), s(75, 100)],
+  ],
+  [
+    'splits the largest gap first',
+    100,
+    { connections: 3, minBytes: 5, done: [s(10, 20)] },
+    [s(0, 10), s(20, 60), s(60, 100)],
+  ],
+  ['plans nothing when all is held', 100, { connections: 4, minBytes: 10, done: [s(0, 100)] }, []],
+  ['plans nothing for an empty file', 0, { connections: 4 }, []],
+];
+for (const [name, size, options, expected] of planCases) {
+  test(`planSegments() ${name}`, () => {
+    const plan = planSegments(size, options);
+    assert.deepEqual(plan, expected);
+    // The plan and the held bytes together cover the file exactly once.
+    assert.deepEqual(
+      normalizeSpans([...plan, ...(options?.done ?? [])]),
+      size === 0 ? [] : [s(0, size)],
+    );
+  });
+}
+
+test('planSegments() rejects bad arguments', () => {
+  assert.throws(() => planSegments(-1), RangeError);
+  assert.throws(() => planSegments(10, { connections: 0 }), RangeError);
+  assert.throws(() => planSegments(10, { minBytes: 0 }), RangeError);
+});
+
+const splitCases: [
+  string,
+  { cursor: number; end: number }[],
+  number,
+  ReturnType<typeof splitLargest>,
+][] = [
+  [
+    'halves the largest remainder',
+    [
+      { cursor: 0, end: 100 },
+      { cursor: 150, end: 200 },
+    ],
+    10,
+    { index: 0, at: 50 },
+  ],
+  [
+    'measures from the cursor, not the start',
+    [
+      { cursor: 90, end: 100 },
+      { cursor: 120, end: 200 },
+    ],
+    10,
+    { index: 1, at: 160 },
+  ],
+  ['rounds the split point up', [{ cursor: 0, end: 101 }], 10, { index: 0, at: 51 }],
+  ['leaves a tail shorter than 2 × minBytes', [{ cursor: 0, end: 19 }], 10, undefined],
+  ['splits exactly 2 × minBytes', [{ cursor: 0, end: 20 }], 10, { index: 0, at: 10 }],
+  ['finds nothing with no active segment', [], 10, undefined],
+];
+for (const [name, active, minBytes, expected] of splitCases) {
+  test(`splitLargest() ${name}`, () => {
+    assert.deepEqual(splitLargest(active, { minBytes }), expected);
+  });
+}
