@@ -29,8 +29,11 @@ export interface FileFacts {
 }
 
 export interface PlanOptions {
-  /** Boundary for multipart/byteranges; the shell makes it random for each response. */
-  boundary: string;
+  /**
+   * Boundary for multipart/byteranges, or a function that makes one (called only when a multipart
+   * body is planned); the shell makes it random for each response.
+   */
+  boundary: string | (() => string);
   /** Most range-specs honoured in one Range header; more and the whole file is sent. @default 100 */
   maxRanges?: number;
   /** A Cache-Control value for file responses; none is sent when absent. */
@@ -91,15 +94,15 @@ export function planResponse(
   }
 
   const base = { 'Accept-Ranges': 'bytes', ...validators };
-  const whole: ResponsePlan = {
+  const whole = (): ResponsePlan => ({
     status: 200,
     headers: { ...base, 'Content-Type': file.type, 'Content-Length': String(file.size) },
     body: file.size > 0 ? [{ start: 0, end: file.size - 1 }] : [],
-  };
+  });
 
   // §14.2: "A server MUST ignore a Range header field received with a request method other than
   // GET." §13.1.5: a false If-Range condition means the Range is ignored too.
-  if (method !== 'GET' || !ifRangeAllows(req.headers.ifRange, current)) return whole;
+  if (method !== 'GET' || !ifRangeAllows(req.headers.ifRange, current)) return whole();
 
   const parsed = parseRange(req.headers.range, file.size, {
     ...(options.maxRanges === undefined ? {} : { maxRanges: options.maxRanges }),
@@ -107,7 +110,7 @@ export function planResponse(
   switch (parsed.kind) {
     case 'absent':
     case 'ignored':
-      return whole;
+      return whole();
     case 'unsatisfiable':
       // §15.5.17: a 416 to a byte-range request SHOULD carry Content-Range: bytes */length.
       return textResponse(416, 'Range Not Satisfiable', {
@@ -119,7 +122,7 @@ export function planResponse(
   }
 
   const [first, ...rest] = parsed.ranges;
-  if (first === undefined) return whole;
+  if (first === undefined) return whole();
   if (rest.length === 0) {
     // §15.3.7.1: a single part: Content-Range plus the selected bytes.
     return {
@@ -135,17 +138,14 @@ export function planResponse(
   }
   // §15.3.7.2: several parts in multipart/byteranges. §17.15 (denial of service): never send more
   // than the whole file would cost; then the whole file is the cheaper, still correct, answer.
-  const multipart = planMultipart(parsed.ranges, {
-    size: file.size,
-    type: file.type,
-    boundary: options.boundary,
-  });
-  if (multipart.length >= file.size) return whole;
+  const boundary = typeof options.boundary === 'string' ? options.boundary : options.boundary();
+  const multipart = planMultipart(parsed.ranges, { size: file.size, type: file.type, boundary });
+  if (multipart.length >= file.size) return whole();
   return {
     status: 206,
     headers: {
       ...base,
-      'Content-Type': `multipart/byteranges; boundary=${options.boundary}`,
+      'Content-Type': `multipart/byteranges; boundary=${boundary}`,
       'Content-Length': String(multipart.length),
     },
     body: multipart.parts,

@@ -2,13 +2,18 @@
  * createHandler(): maps request paths to files below a root folder, safely, and serves them.
  * Works as a plain `node:http` request listener and as Connect/Express-style middleware.
  */
-import type { Stats } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { closeSync, realpathSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { resolveUrlPath } from '../core/url-path.js';
 import { sendListing } from './listing.js';
-import { type ServeFileOptions, serveFile } from './serve-file.js';
+import {
+  type OpenFile,
+  openForServing,
+  type ServeFileOptions,
+  sendOpenFile,
+  typeForPath,
+} from './serve-file.js';
 
 export interface HandlerOptions extends Omit<ServeFileOptions, 'type'> {
   /** Serve and list names that start with a dot. @default false */
@@ -57,69 +62,75 @@ function sendStatus(
  * - With `next` (middleware), a 404 calls `next()` instead of answering.
  */
 export function createHandler(root: string, options: HandlerOptions = {}): Handler {
-  const realRoot = realpath(root);
-  realRoot.catch(() => {}); // reported on the first request instead of as an unhandled rejection
   const index = options.index ?? 'index.html';
   const dotfiles = options.dotfiles ?? false;
+  let realRoot: string | undefined;
+
+  /**
+   * Resolves a path below the root to its real path and opens it, or says why not. Every path
+   * served, index files included, goes through here: a symlink may point anywhere, and only its
+   * target's real path decides.
+   */
+  const openInside = (base: string, path: string): OpenFile | 'outside' => {
+    const real = realpathSync.native(path);
+    if (!isPathInside(base, real)) return 'outside';
+    if (!dotfiles && real !== base && hasDotSegment(real.slice(base.length))) return 'outside';
+    return openForServing(real);
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
     const notFound = () => (next ? next() : sendStatus(res, 404, 'Not Found'));
-    const resolved = resolveUrlPath(req.url ?? '/', { dotfiles });
-    if (resolved.kind === 'bad-request') return sendStatus(res, 400, 'Bad Request');
-    if (resolved.kind === 'not-found') return notFound();
-
-    const base = await realRoot;
-    let real: string;
-    let stats: Stats;
-    try {
-      real = await realpath(join(base, ...resolved.segments));
-      stats = await stat(real);
-    } catch (error) {
-      return failed(error);
-    }
-    // A symlink may point anywhere; only its target's real path decides.
-    if (!isPathInside(base, real)) return notFound();
-    if (
-      !dotfiles &&
-      relative(base, real)
-        .split(sep)
-        .some((s) => s.startsWith('.'))
-    )
-      return notFound();
-
-    if (stats.isDirectory()) {
-      if (!resolved.trailingSlash && resolved.segments.length > 0) {
-        const path = (req.url ?? '/').split('?')[0] ?? '/';
-        return sendStatus(res, 301, 'Moved Permanently', { Location: `${path}/${resolved.query}` });
-      }
-      if (index !== false) {
-        try {
-          return await serveFile(req, res, join(real, index), options);
-        } catch (error) {
-          if (!isMissing(error)) return failed(error);
-        }
-      }
-      if (options.listing === false) return notFound();
-      const method = req.method ?? 'GET';
-      if (method !== 'GET' && method !== 'HEAD') {
-        return sendStatus(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
-      }
-      return sendListing(req, res, real, resolved.segments, { dotfiles });
-    }
-    if (!stats.isFile()) return notFound();
-    try {
-      await serveFile(req, res, real, options);
-    } catch (error) {
-      failed(error);
-    }
-
-    function failed(error: unknown) {
+    const failed = (error: unknown) => {
       if (isMissing(error)) return notFound();
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EACCES' || code === 'EPERM') return sendStatus(res, 403, 'Forbidden');
       if (next) return next(error);
       return sendStatus(res, 500, 'Internal Server Error');
+    };
+    const resolved = resolveUrlPath(req.url ?? '/', { dotfiles });
+    if (resolved.kind === 'bad-request') return sendStatus(res, 400, 'Bad Request');
+    if (resolved.kind === 'not-found') return notFound();
+
+    let file: OpenFile | 'outside';
+    let base: string;
+    try {
+      realRoot ??= realpathSync.native(root);
+      base = realRoot;
+      file = openInside(base, join(base, ...resolved.segments));
+    } catch (error) {
+      return failed(error);
     }
+    if (file === 'outside') return notFound();
+
+    if (file.stats.isFile()) {
+      return sendOpenFile(req, res, file, typeForPath(resolved.segments.at(-1) ?? ''), options);
+    }
+    // A folder.
+    closeSync(file.fd);
+    if (!resolved.trailingSlash && resolved.segments.length > 0) {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      return sendStatus(res, 301, 'Moved Permanently', { Location: `${path}/${resolved.query}` });
+    }
+    const dir = join(base, ...resolved.segments);
+    if (index !== false) {
+      let indexFile: OpenFile | 'outside' | undefined;
+      try {
+        indexFile = openInside(base, join(dir, index));
+      } catch (error) {
+        if (!isMissing(error)) return failed(error);
+      }
+      if (indexFile !== undefined && indexFile !== 'outside') {
+        if (indexFile.stats.isFile())
+          return sendOpenFile(req, res, indexFile, typeForPath(index), options);
+        closeSync(indexFile.fd);
+      }
+    }
+    if (options.listing === false) return notFound();
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') {
+      return sendStatus(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+    }
+    return sendListing(req, res, realpathSync.native(dir), resolved.segments, { dotfiles });
   };
 
   return (req, res, next) => {
@@ -128,6 +139,10 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
       else sendStatus(res, 500, 'Internal Server Error');
     });
   };
+}
+
+function hasDotSegment(relativePath: string): boolean {
+  return relativePath.split(sep).some((s) => s.startsWith('.'));
 }
 
 function isMissing(error: unknown): boolean {
