@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -135,4 +136,22 @@ test('createHandler() serves an index.html for a folder and 404s a missing file'
   });
   assert.equal((await rawGet(custom.url, '/')).body.toString(), 'home');
   assert.equal((await rawGet(custom.url, '/empty/')).status, 404);
+});
+
+test('serve refuses an index.html that is a symlink out of the root', async (t) => {
+  const tree = await makeTree({ 'secret.txt': SECRET, site: { sub: {} } });
+  t.after(tree.cleanup);
+  await symlink(join(tree.dir, 'secret.txt'), join(tree.dir, 'site', 'sub', 'index.html'));
+  const server = await listen(t, { root: join(tree.dir, 'site') });
+  const res = await rawGet(server.url, '/sub/');
+  assert.ok(!res.body.toString().includes(SECRET));
+});
+
+test('serve answers 404 for a FIFO instead of blocking on it', async (t) => {
+  const tree = await makeTree({ 'a.txt': 'a' });
+  t.after(tree.cleanup);
+  execFileSync('mkfifo', [join(tree.dir, 'pipe')]);
+  const server = await listen(t, { root: tree.dir });
+  assert.equal((await rawGet(server.url, '/pipe')).status, 404);
+  assert.equal((await rawGet(server.url, '/a.txt')).status, 200);
 });
