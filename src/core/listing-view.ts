@@ -68,20 +68,19 @@ export function sortEntries(
 }
 
 /**
- * A size in human units, decimal as in file managers: `0 B`, `999 B`, `1.0 kB`, `12.3 MB`, `4 GB`
- * past 100 of a unit (three significant digits at most).
+ * A size in human units, decimal as in file managers: `0 B`, `999 B`, `1.0 kB`, `12.3 MB`, and no
+ * decimals from 100 of a unit on (`100 kB`, `512 GB`).
  */
 export function formatSize(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;
   const units = ['kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
   let value = bytes / 1000;
-  let unit = 0;
-  // Round first so 999_950 shows as 1.0 MB rather than 1000.0 kB.
-  while (unit < units.length - 1 && Number(value.toFixed(value < 100 ? 1 : 0)) >= 1000) {
+  for (let unit = 0; ; unit++) {
+    // Decide the digits on the rounded value: 99.96 kB shows as 100 kB, 999.6 kB as 1.0 MB.
+    const text = value.toFixed(value < 99.95 ? 1 : 0);
+    if (Number(text) < 1000 || unit === units.length - 1) return `${text} ${units[unit]}`;
     value /= 1000;
-    unit++;
   }
-  return `${value.toFixed(value < 100 ? 1 : 0)} ${units[unit]}`;
 }
 
 /** A modification time as `2024-05-01 12:34 UTC` (the page shows local time when scripts run). */
@@ -190,7 +189,8 @@ export function kindLabel(entry: Pick<ListingEntry, 'name' | 'kind' | 'type'>): 
 
 /**
  * True when an Accept header (RFC 9110 §12.5.1) ranks `application/json` above `text/html`. A
- * browser's `text/html,…,*\/*;q=0.8` gets HTML; `application/json` alone gets JSON; ties go to HTML.
+ * browser's `text/html,…,*\/*;q=0.8` gets HTML; `application/json` and `application/json, *\/*` get
+ * JSON; a tie with `text/html` named goes to HTML.
  */
 export function prefersJson(accept: string | undefined): boolean {
   if (accept === undefined) return false;
@@ -212,7 +212,8 @@ export function prefersJson(accept: string | undefined): boolean {
     if (forJson > jsonSpecific) [json, jsonSpecific] = [q, forJson];
     if (forHtml > htmlSpecific) [html, htmlSpecific] = [q, forHtml];
   }
-  return jsonSpecific === 2 && json > 0 && json > html;
+  // A tie goes to JSON only when HTML was not named (`application/json, */*` from a script).
+  return jsonSpecific === 2 && json > 0 && (json > html || (json === html && htmlSpecific < 2));
 }
 
 /** The folder's URL path for display and JSON (`/`, `/music/live/`), from decoded segments. */
