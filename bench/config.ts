@@ -3,6 +3,9 @@
  * - `BENCH_QUICK=1`: a 1-2 minute smoke run (3 rounds, 1 s wrk runs, 256 MiB instead of 1 GiB).
  * - `BENCH_ONLY=small,big,multipart,get`: run only these sections.
  * - `BENCH_DIR=/path`: where the temporary files go (default: the OS temp dir).
+ * - `BENCH_RANGED=/path/to/dist/src/server/server.js`: measure that build as `ranged`.
+ * - `BENCH_BASELINE=/path/to/dist/src/server/server.js`: also measure that build, as `baseline`,
+ *   in the server sections (A/B of a change against the code before it, in the same run).
  */
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -34,6 +37,10 @@ export interface BenchConfig {
   smallRange: string;
   /** The header for the multipart section: two 1 KiB ranges. */
   multiRange: string;
+  /** Another build's server.js to measure as `ranged`. */
+  rangedModule: string | undefined;
+  /** A build's server.js to measure as `baseline`. */
+  baselineModule: string | undefined;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
@@ -57,6 +64,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
     smallSize: 10 * MiB,
     smallRange: 'bytes=1000-2023',
     multiRange: 'bytes=1000-2023,5000-6023',
+    rangedModule: env.BENCH_RANGED || undefined,
+    baselineModule: env.BENCH_BASELINE || undefined,
   };
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, sleep, track, waitForPort } from './procs.js';
 
-export type ServerName = 'ranged' | 'send' | 'sirv' | 'nginx';
+export type ServerName = 'ranged' | 'send' | 'sirv' | 'nginx' | 'baseline';
 
 export interface RunningPeer {
   name: ServerName;
@@ -21,14 +21,18 @@ export interface RunningPeer {
 
 const childScript = fileURLToPath(new URL('./server-child.js', import.meta.url));
 
-/** Starts ranged, send or sirv in a child process serving `root`. */
+/**
+ * Starts ranged, send or sirv in a child process serving `root`. `module` loads ranged from another
+ * build's `server.js`; `baseline` is always such a build.
+ */
 export async function startNodePeer(
   name: Exclude<ServerName, 'nginx'>,
   root: string,
+  module?: string,
 ): Promise<RunningPeer> {
-  const child = track(
-    spawn(process.execPath, [childScript, name, root], { stdio: ['pipe', 'pipe', 'inherit'] }),
-  );
+  const kind = name === 'baseline' ? 'ranged' : name;
+  const args = [childScript, kind, root, ...(module === undefined ? [] : [module])];
+  const child = track(spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] }));
   const port = await readPort(child, name);
   return { name, origin: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stop(child) };
 }

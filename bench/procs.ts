@@ -2,7 +2,7 @@
  * Process and temp-dir bookkeeping for the benchmark: every child is registered and killed on the
  * way out (normal end, error, Ctrl-C), every temp dir removed, every wait bounded.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
@@ -143,5 +143,35 @@ export async function peakRss(pid: number | undefined): Promise<number | undefin
     return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
   } catch {
     return undefined;
+  }
+}
+
+/** Clock ticks per second for /proc/<pid>/stat (USER_HZ; 100 on Linux unless the kernel says). */
+let ticksPerSecond: number | undefined;
+function userHz(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond =
+        Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/**
+ * CPU time (user + system, all threads) a live process has used, in seconds. Compared before and
+ * after a load run, it gives CPU per request: a figure other load on a shared machine barely moves,
+ * unlike req/s.
+ */
+export async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / userHz();
+  } catch {
+    return Number.NaN;
   }
 }

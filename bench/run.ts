@@ -151,10 +151,13 @@ async function main(): Promise<number> {
   const sections: Section[] = [];
   try {
     const started = await Promise.all([
-      startNodePeer('ranged', root),
+      startNodePeer('ranged', root, config.rangedModule),
       startNodePeer('send', root),
       startNodePeer('sirv', root),
       startNginx(root, join(tmp, 'nginx')),
+      ...(config.baselineModule === undefined
+        ? []
+        : [startNodePeer('baseline', root, config.baselineModule)]),
     ]);
     for (const p of started) peers.set(p.name, p);
     log(`  servers: ${started.map((p) => `${p.name} ${p.origin}`).join(', ')}`);

@@ -3,8 +3,9 @@
  */
 import { type BenchConfig, type Fixtures, sizeLabel } from './config.js';
 import type { RunningPeer, ServerName } from './peers.js';
+import { cpuSeconds } from './procs.js';
 import { check, interleave, measurement, median, ratio, type Section } from './stats.js';
-import { curl, wrk, wrkRangeScript } from './tools.js';
+import { curl, type WrkOptions, type WrkResult, wrk, wrkRangeScript } from './tools.js';
 
 export interface ServeContext {
   config: BenchConfig;
@@ -13,6 +14,24 @@ export interface ServeContext {
   /** Scratch folder for wrk scripts. */
   scratch: string;
   log: (line: string) => void;
+}
+
+/** The servers of the server sections, with `baseline` when BENCH_BASELINE names a build. */
+function serverNames(ctx: ServeContext): ServerName[] {
+  const names: ServerName[] = ['ranged', 'send', 'sirv', 'nginx'];
+  return ctx.peers.has('baseline') ? [...names, 'baseline'] : names;
+}
+
+/** One wrk run with the server's CPU time per request (user + system, from /proc). */
+async function loadRun(
+  server: RunningPeer,
+  target: string,
+  options: WrkOptions,
+): Promise<WrkResult & { cpuMicrosPerRequest: number }> {
+  const before = await cpuSeconds(server.pid);
+  const result = await wrk(target, options);
+  const used = (await cpuSeconds(server.pid)) - before;
+  return { ...result, cpuMicrosPerRequest: (used * 1e6) / Math.max(1, result.requests) };
 }
 
 const url = (peer: RunningPeer, name: string) => `${peer.origin}/${name}`;
@@ -32,7 +51,7 @@ export async function smallRanges(ctx: ServeContext): Promise<Section> {
     measurements: [],
     ratios: [],
   };
-  const servers: ServerName[] = ['ranged', 'send', 'sirv', 'nginx'];
+  const servers = serverNames(ctx);
   for (const name of servers) {
     const res = await curl(url(peer(ctx, name), fixtures.small.name), { range: config.smallRange });
     if (res.status !== 206 || res.body !== 1024) {
@@ -56,12 +75,15 @@ export async function smallRanges(ctx: ServeContext): Promise<Section> {
   }
   const perRequest = new Map<ServerName, number>();
   const errors = new Map<ServerName, number>();
+  const cpu = new Map<ServerName, number[]>(servers.map((name) => [name, []]));
   const samples = await interleave(servers, config.rounds, async (name, round) => {
-    const result = await wrk(url(peer(ctx, name), fixtures.small.name), wrkOptions);
+    const server = peer(ctx, name);
+    const result = await loadRun(server, url(server, fixtures.small.name), wrkOptions);
     perRequest.set(name, result.bytesPerRequest);
     errors.set(name, (errors.get(name) ?? 0) + result.errors);
+    cpu.get(name)?.push(result.cpuMicrosPerRequest);
     ctx.log(
-      `  small  round ${round + 1} ${name.padEnd(6)} ${Math.round(result.requestsPerSec)} req/s`,
+      `  small  round ${round + 1} ${name.padEnd(8)} ${Math.round(result.requestsPerSec)} req/s, ${result.cpuMicrosPerRequest.toFixed(1)} µs CPU/req`,
     );
     return result.requestsPerSec;
   });
@@ -73,8 +95,15 @@ export async function smallRanges(ctx: ServeContext): Promise<Section> {
       }),
     );
   }
+  for (const name of servers) {
+    const row = measurement('small-cpu', name, 'µs CPU/req', cpu.get(name) ?? []);
+    row.label = `${name} (server CPU)`;
+    section.measurements.push(row);
+  }
   const m = (name: string) =>
-    section.measurements.find((x) => x.label === name)?.median ?? Number.NaN;
+    section.measurements.find((x) => x.id === `small.${name}`)?.median ?? Number.NaN;
+  const c = (name: string) =>
+    section.measurements.find((x) => x.id === `small-cpu.${name}`)?.median ?? Number.NaN;
   section.ratios.push(
     ratio('small.ranged/send', 'small ranges: ranged / send', m('ranged'), m('send'), {
       issue: 2,
@@ -87,7 +116,26 @@ export async function smallRanges(ctx: ServeContext): Promise<Section> {
       limit: 0.6,
     }),
     ratio('small.ranged/sirv', 'small ranges: ranged / sirv', m('ranged'), m('sirv')),
+    // CPU per request is the steadier figure on a shared machine: lower is better, so peer/ranged.
+    ratio('small.cpu.send/ranged', 'small ranges CPU/req: send / ranged', c('send'), c('ranged')),
+    ratio(
+      'small.cpu.nginx/ranged',
+      'small ranges CPU/req: nginx / ranged',
+      c('nginx'),
+      c('ranged'),
+    ),
   );
+  if (servers.includes('baseline')) {
+    section.ratios.push(
+      ratio('small.ranged/baseline', 'small ranges: ranged / baseline', m('ranged'), m('baseline')),
+      ratio(
+        'small.cpu.baseline/ranged',
+        'small ranges CPU/req: baseline / ranged',
+        c('baseline'),
+        c('ranged'),
+      ),
+    );
+  }
   return section;
 }
 
@@ -120,18 +168,23 @@ export async function bigTransfers(ctx: ServeContext): Promise<Section> {
     measurements: [],
     ratios: [],
   };
-  const servers: ServerName[] = ['ranged', 'send', 'sirv', 'nginx'];
+  const servers = serverNames(ctx);
   const items = cases.flatMap((c) => servers.map((s) => `${c.key}:${s}`));
   // Warm the page cache and every server's code path once.
   for (const s of servers) await curl(url(peer(ctx, s), fixtures.big.name));
+  const cpu = new Map<string, number[]>(items.map((item) => [item, []]));
   const samples = await interleave(items, config.rounds, async (item, round) => {
     const [key, name] = item.split(':') as [string, ServerName];
     const c = cases.find((x) => x.key === key);
     if (c === undefined) throw new Error(`Cannot find case ${key}`);
-    const res = await curl(url(peer(ctx, name), c.file.name), {
+    const server = peer(ctx, name);
+    const before = await cpuSeconds(server.pid);
+    const res = await curl(url(server, c.file.name), {
       ...(c.range === undefined ? {} : { range: c.range }),
       timeoutMs: 300_000,
     });
+    const cpuMsPerGB = (((await cpuSeconds(server.pid)) - before) * 1e3) / (c.bytes / 1e9);
+    cpu.get(item)?.push(cpuMsPerGB);
     const expectedStatus = c.range === undefined ? 200 : 206;
     if (res.status !== expectedStatus || res.body !== c.bytes) {
       throw new Error(
@@ -140,14 +193,16 @@ export async function bigTransfers(ctx: ServeContext): Promise<Section> {
     }
     const mbps = res.speed / 1e6;
     ctx.log(
-      `  big    round ${round + 1} ${key.padEnd(9)} ${name.padEnd(6)} ${Math.round(mbps)} MB/s`,
+      `  big    round ${round + 1} ${key.padEnd(9)} ${name.padEnd(8)} ${Math.round(mbps)} MB/s, ${Math.round(cpuMsPerGB)} ms CPU/GB`,
     );
     return mbps;
   });
   for (const item of items) {
     const [key, name] = item.split(':') as [string, string];
     section.measurements.push(
-      measurement('big', `${name} ${caseTitle(key)}`, 'MB/s', samples.get(item) ?? []),
+      measurement('big', `${name} ${caseTitle(key)}`, 'MB/s', samples.get(item) ?? [], {
+        serverCpuMsPerGB: Math.round(median(cpu.get(item) ?? [])),
+      }),
     );
     const last = section.measurements[section.measurements.length - 1];
     if (last !== undefined) last.id = `big.${key}.${name}`;
@@ -226,11 +281,19 @@ export async function multipartRanges(ctx: ServeContext): Promise<Section> {
   }
   const single = await wrkRangeScript(ctx.scratch, 'single', config.smallRange);
   const multi = await wrkRangeScript(ctx.scratch, 'multi', config.multiRange);
-  const items = ['ranged single', 'ranged multipart', 'send multipart', 'nginx multipart'] as const;
-  const target = (item: (typeof items)[number]) => {
+  const items = [
+    'ranged single',
+    'ranged multipart',
+    'send multipart',
+    'nginx multipart',
+    ...(ctx.peers.has('baseline') ? ['baseline multipart'] : []),
+  ];
+  const target = (item: string) => {
     const [name, kind] = item.split(' ') as [ServerName, string];
+    const server = peer(ctx, name);
     return {
-      url: url(peer(ctx, name), fixtures.small.name),
+      server,
+      url: url(server, fixtures.small.name),
       script: kind === 'single' ? single : multi,
     };
   };
@@ -243,25 +306,29 @@ export async function multipartRanges(ctx: ServeContext): Promise<Section> {
       seconds: config.warmupSeconds,
     });
   }
+  const cpu = new Map<string, number[]>(items.map((item) => [item, []]));
   const samples = await interleave(items, config.rounds, async (item, round) => {
     const t = target(item);
-    const result = await wrk(t.url, {
+    const result = await loadRun(t.server, t.url, {
       script: t.script,
       connections: config.connections,
       threads: config.threads,
       seconds: config.wrkSeconds,
     });
+    cpu.get(item)?.push(result.cpuMicrosPerRequest);
     ctx.log(
-      `  multi  round ${round + 1} ${item.padEnd(16)} ${Math.round(result.requestsPerSec)} req/s`,
+      `  multi  round ${round + 1} ${item.padEnd(18)} ${Math.round(result.requestsPerSec)} req/s, ${result.cpuMicrosPerRequest.toFixed(1)} µs CPU/req`,
     );
     return result.requestsPerSec;
   });
   for (const item of items) {
     section.measurements.push(
-      measurement('multipart-rate', item, 'req/s', samples.get(item) ?? []),
+      measurement('multipart-rate', item, 'req/s', samples.get(item) ?? [], {
+        serverCpuMicrosPerRequest: Number(median(cpu.get(item) ?? []).toFixed(1)),
+      }),
     );
   }
-  const rate = (item: string) => median(samples.get(item as (typeof items)[number]) ?? []);
+  const rate = (item: string) => median(samples.get(item) ?? []);
   section.ratios.push(
     check(
       'multipart.bytes.ranged/send',
@@ -289,5 +356,15 @@ export async function multipartRanges(ctx: ServeContext): Promise<Section> {
       rate('send multipart'),
     ),
   );
+  if (ctx.peers.has('baseline')) {
+    section.ratios.push(
+      ratio(
+        'multipart.rate.ranged/baseline',
+        'multipart req/s: ranged / baseline',
+        rate('ranged multipart'),
+        rate('baseline multipart'),
+      ),
+    );
+  }
   return section;
 }

@@ -1,15 +1,18 @@
 /**
- * A benchmark server in its own process: `node server-child.js <ranged|send|sirv> ROOT`.
+ * A benchmark server in its own process: `node server-child.js <ranged|send|sirv> ROOT [MODULE]`.
+ * For `ranged`, MODULE is another build's `dist/src/server/server.js` to load instead of this one
+ * (how BENCH_RANGED and BENCH_BASELINE compare two builds in one run).
  * Listens on 127.0.0.1, an ephemeral port, and prints `{"port":N}` once ready. It exits when its
  * stdin closes, so it never outlives a benchmark that was killed with SIGKILL.
  */
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
 import send from 'send';
 import sirv from 'sirv';
-import { startServer } from '../src/server/server.js';
+import type { startServer as StartServer } from '../src/server/server.js';
 
-const [kind, root] = process.argv.slice(2);
+const [kind, root, module] = process.argv.slice(2);
 if (root === undefined) {
   process.stderr.write('usage: server-child.js <ranged|send|sirv> ROOT\n');
   process.exit(2);
@@ -31,6 +34,9 @@ function listen(listener: RequestListener): Promise<number> {
 let port: number;
 switch (kind) {
   case 'ranged': {
+    const { startServer } = (await import(
+      module === undefined ? '../src/server/server.js' : pathToFileURL(module).href
+    )) as { startServer: typeof StartServer };
     // Access log off: no `log` option.
     const running = await startServer({ root, host: '127.0.0.1', port: 0 });
     port = Number(new URL(running.url).port);
