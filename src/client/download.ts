@@ -35,7 +35,6 @@ import {
 import {
   addSpan,
   heldPrefix,
-  missingSpans,
   planSegments,
   type Span,
   spanBytes,
@@ -262,6 +261,11 @@ class Engine {
       options.limitRate === undefined ? undefined : createThrottle(options.limitRate, this.now);
   }
 
+  /** `connections`, or by default 4 for files of 4 MiB or more and 1 below. */
+  connectionsFor(size: number): number {
+    return this.options.connections ?? (size >= 4 * MiB ? 4 : 1);
+  }
+
   notice(message: string): void {
     this.options.onNotice?.(message);
   }
@@ -462,13 +466,19 @@ class Engine {
       if (journal?.size !== undefined && spanBytes(journal.done) === journal.size) {
         return await this.finish(await this.openRun(journal, controller, false, true, this.url));
       }
-      // The probe: `bytes=S-` where S is the first missing byte, with If-Range when resuming.
-      const start =
-        journal === undefined
-          ? 0
-          : (missingSpans(journal.done, journal.size ?? Infinity)[0]?.start ?? 0);
+      // The probe: `bytes=S-` where S is the first missing byte on a new download; when resuming,
+      // exactly the first planned segment, with If-Range (an open range would make the server
+      // send more than this connection keeps).
       const rangedProbe = journal === undefined || journal.acceptRanges;
-      const asked: Asked = { start: rangedProbe ? start : 0, end: undefined, ranged: rangedProbe };
+      let asked: Asked = { start: 0, end: undefined, ranged: rangedProbe };
+      if (journal !== undefined && rangedProbe && journal.size !== undefined) {
+        const first = planSegments(journal.size, {
+          connections: this.connectionsFor(journal.size),
+          minBytes: this.options.minSegment ?? 256 * 1024,
+          done: journal.done,
+        })[0];
+        if (first !== undefined) asked = { start: first.start, end: first.end, ranged: true };
+      }
       const { res, verdict } = await this.openChecked(asked, journal, controller.signal, true);
       if (verdict.kind === 'changed') {
         res.body.destroy();
@@ -663,7 +673,7 @@ class Engine {
     first: { claimStart: number; res: RangeResponse },
   ): Promise<DownloadResult> {
     const size = run.journal.size as number;
-    this.maxConnections = this.options.connections ?? (size >= 4 * MiB ? 4 : 1);
+    this.maxConnections = this.connectionsFor(size);
     const minBytes = this.options.minSegment ?? 256 * 1024;
     const saveTimer = setInterval(() => this.save(run), this.options.saveInterval ?? 1_000);
     let firstRes: RangeResponse | undefined = first.res;

@@ -34,6 +34,12 @@ export interface OriginOptions {
   dropAfter?: number | undefined;
   /** How many responses drop (the first N). @default Infinity */
   dropResponses: number;
+  /** Stop sending (without closing) after this many body bytes of the first `hangResponses`. */
+  hangAfter?: number | undefined;
+  /** @default 1 */
+  hangResponses: number;
+  /** Responses whose range starts exactly at `at` are throttled to `bytesPerSecond`. */
+  slowStart?: { at: number; bytesPerSecond: number } | undefined;
   /** Answer the first N requests with `failStatus`. @default 0 */
   failFirst: number;
   /** @default 503 */
@@ -84,12 +90,14 @@ export async function startOrigin(
   let active = 0;
   let failed = 0;
   let dropped = 0;
+  let hung = 0;
   const opts: OriginOptions = {
     path: '/file.bin',
     ranges: true,
     etag: 'strong',
     lastModified: true,
     dropResponses: Number.POSITIVE_INFINITY,
+    hangResponses: 1,
     failFirst: 0,
     failStatus: 503,
     refuseStatus: 403,
@@ -122,14 +130,23 @@ export async function startOrigin(
     },
   };
 
-  async function send(res: http.ServerResponse, data: Buffer): Promise<void> {
+  async function send(res: http.ServerResponse, data: Buffer, start: number): Promise<void> {
+    const hang =
+      opts.hangAfter !== undefined && hung < opts.hangResponses ? opts.hangAfter : undefined;
+    if (hang !== undefined) hung++;
+    const slow = opts.slowStart?.at === start ? opts.slowStart.bytesPerSecond : undefined;
     const drop =
       opts.dropAfter !== undefined && dropped < opts.dropResponses ? opts.dropAfter : undefined;
     if (drop !== undefined) dropped++;
     let offset = 0;
     while (offset < data.length) {
       if (res.destroyed) return;
-      let n = Math.min(16 * 1024, data.length - offset);
+      if (hang !== undefined && offset >= hang) {
+        await once(res, 'close');
+        return;
+      }
+      let n = Math.min(slow === undefined ? 16 * 1024 : 4096, data.length - offset);
+      if (hang !== undefined) n = Math.min(n, Math.max(1, hang - offset));
       if (drop !== undefined && offset + n >= drop) {
         n = drop - offset;
         if (n > 0) {
@@ -155,8 +172,8 @@ export async function startOrigin(
           res.on('close', done);
         });
       }
-      if (opts.bytesPerSecond !== undefined)
-        await sleep(Math.ceil((n * 1000) / opts.bytesPerSecond));
+      const bytesPerSecond = slow ?? opts.bytesPerSecond; // read per chunk: tests change it
+      if (bytesPerSecond !== undefined) await sleep(Math.ceil((n * 1000) / bytesPerSecond));
     }
     res.end();
   }
@@ -227,7 +244,7 @@ export async function startOrigin(
     if (range === undefined) {
       record.status = 200;
       res.writeHead(200, { ...headers, 'content-length': String(data.length) });
-      await send(res, data);
+      await send(res, data, 0);
       return;
     }
     let { start, end } = range;
@@ -241,7 +258,7 @@ export async function startOrigin(
       'content-range': `bytes ${start}-${end}/${data.length}`,
       'content-length': String(end - start + 1),
     });
-    await send(res, data.subarray(start, end + 1));
+    await send(res, data.subarray(start, end + 1), start);
   }
 
   const server = http.createServer((req, res) => {

@@ -1,0 +1,469 @@
+/**
+ * download() against the fault-injecting origin: every test compares the saved bytes with the
+ * fixture, whose byte i depends on i.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type DownloadOptions,
+  type DownloadProgress,
+  download,
+  partPaths,
+} from '../../src/client/download.js';
+import { decodeJournal } from '../../src/core/journal.js';
+import {
+  ChecksumMismatchError,
+  FileSystemError,
+  HttpStatusError,
+  JournalError,
+  NetworkError,
+  ProtocolError,
+} from '../../src/errors.js';
+import { fixture, type Origin, type OriginOptions, startOrigin } from '../helpers/origin.js';
+
+const MiB = 1024 * 1024;
+
+async function setup(
+  t: { after(fn: () => Promise<void>): void },
+  body: Buffer,
+  options: Partial<OriginOptions> = {},
+): Promise<{ origin: Origin; out: string; dir: string }> {
+  const origin = await startOrigin(body, options);
+  const dir = await mkdtemp(join(tmpdir(), 'ranged-get-'));
+  t.after(async () => {
+    await origin.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { origin, out: join(dir, 'out.bin'), dir };
+}
+
+/** Fast retries and small segments, so tests stay short. */
+function opts(out: string, extra: Partial<DownloadOptions> = {}): DownloadOptions {
+  return { output: out, retryDelay: 5, maxRetryDelay: 50, minSegment: 64 * 1024, ...extra };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Starts a download and aborts it once `bytes` are held; resolves when it has stopped. */
+async function interruptAfter(url: string, options: DownloadOptions, bytes: number): Promise<void> {
+  const controller = new AbortController();
+  const handle = download(url, {
+    ...options,
+    signal: controller.signal,
+    progressInterval: 10,
+    onProgress: (p) => {
+      if (p.bytes >= bytes) controller.abort();
+    },
+  });
+  await assert.rejects(handle.done, { code: 'ERR_ABORTED' });
+}
+
+async function readJournal(out: string) {
+  const decoded = decodeJournal(await readFile(partPaths(out).journal, 'utf8'));
+  assert.equal(decoded.kind, 'ok');
+  return decoded.kind === 'ok' ? decoded.journal : assert.fail('no journal');
+}
+
+test('download() fetches a file over 4 connections, byte for byte', async (t) => {
+  const body = fixture(6 * MiB + 123);
+  const { origin, out } = await setup(t, body, { bytesPerSecond: 8 * MiB });
+  const progress: DownloadProgress[] = [];
+  const onProgress = (p: DownloadProgress): number => progress.push(p);
+  const result = await download(origin.url, opts(out, { progressInterval: 5, onProgress })).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.equal(result.size, body.length);
+  assert.equal(result.restarts, 0);
+  assert.equal(await exists(partPaths(out).part), false);
+  assert.equal(await exists(partPaths(out).journal), false);
+  const ranged = origin.requests.filter((r) => r.status === 206);
+  assert.ok(ranged.length >= 4, `expected 4+ range requests, got ${ranged.length}`);
+  for (const r of origin.requests) assert.equal(r.acceptEncoding, 'identity');
+  // Requests after the probe carry If-Range with the strong ETag.
+  for (const r of ranged.slice(1)) assert.equal(r.ifRange, '"v1-6291579"');
+  assert.ok(progress.every((p) => p.total === undefined || p.bytes <= p.total));
+  assert.ok(progress.some((p) => p.connections > 1));
+});
+
+test('download() resumes at the byte where a dropped connection stopped', async (t) => {
+  const body = fixture(3 * MiB + 5);
+  const { origin, out } = await setup(t, body, { dropAfter: 300_000, dropResponses: 5 });
+  const notices: string[] = [];
+  const result = await download(
+    origin.url,
+    opts(out, { connections: 2, onNotice: (m) => notices.push(m) }),
+  ).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.ok(
+    notices.some((m) => /connection reset|closed/.test(m)),
+    notices.join('\n'),
+  );
+  // Each retry asks for the missing tail only: nothing is fetched twice except bytes in flight.
+  assert.ok(result.fetchedBytes <= body.length + 5 * 300_000);
+});
+
+test('download() retries a 503 and honours Retry-After', async (t) => {
+  const body = fixture(200_000);
+  const { origin, out } = await setup(t, body, { failFirst: 2, failStatus: 503, retryAfter: '0' });
+  const notices: string[] = [];
+  await download(origin.url, opts(out, { onNotice: (m) => notices.push(m) })).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.equal(origin.requests.filter((r) => r.status === 503).length, 2);
+  assert.ok(
+    notices.some((m) => /503/.test(m) && /retrying in 0\.0 s/.test(m)),
+    notices.join('\n'),
+  );
+});
+
+test('download() gives up after --retries and reports the status', async (t) => {
+  const body = fixture(1000);
+  const { origin, out } = await setup(t, body, { failFirst: 100, failStatus: 500 });
+  await assert.rejects(download(origin.url, opts(out, { retries: 2 })).done, (e: unknown) => {
+    assert.ok(e instanceof HttpStatusError);
+    assert.equal(e.status, 500);
+    return true;
+  });
+  assert.equal(origin.requests.length, 3);
+  assert.equal(await exists(out), false);
+});
+
+test('download() fails at once on a 404', async (t) => {
+  const body = fixture(1000);
+  const { origin, out } = await setup(t, body);
+  await assert.rejects(download(`${origin.base}/missing`, opts(out)).done, (e: unknown) => {
+    assert.ok(e instanceof HttpStatusError);
+    assert.equal(e.status, 404);
+    assert.match(e.message, /404/);
+    return true;
+  });
+  assert.equal(origin.requests.length, 1);
+});
+
+test('download() streams from a server without range support', async (t) => {
+  const body = fixture(5 * MiB);
+  const { origin, out } = await setup(t, body, { ranges: false });
+  const notices: string[] = [];
+  await download(origin.url, opts(out, { connections: 4, onNotice: (m) => notices.push(m) })).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.equal(origin.requests.length, 1);
+  assert.ok(notices.some((m) => /does not support ranges/.test(m)));
+});
+
+test('download() resumes from a server without range support by skipping held bytes', async (t) => {
+  const body = fixture(3 * MiB);
+  const { origin, out } = await setup(t, body, { ranges: false, bytesPerSecond: 8 * MiB });
+  await interruptAfter(origin.url, opts(out), MiB);
+  const journal = await readJournal(out);
+  assert.equal(journal.acceptRanges, false);
+  origin.options.bytesPerSecond = undefined;
+  const result = await download(origin.url, opts(out)).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.ok(result.resumedBytes > 0);
+  // A 200 is never appended to the partial data: the second request had no Range.
+  assert.equal(origin.requests.at(-1)?.range, undefined);
+});
+
+test('download() drops connections a server refuses and finishes with fewer', async (t) => {
+  const body = fixture(4 * MiB);
+  const { origin, out } = await setup(t, body, {
+    maxConnections: 2,
+    refuseStatus: 403,
+    bytesPerSecond: 8 * MiB,
+  });
+  const notices: string[] = [];
+  await download(origin.url, opts(out, { connections: 4, onNotice: (m) => notices.push(m) })).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.ok(origin.requests.some((r) => r.status === 403));
+  assert.ok(
+    notices.some((m) => /refused/.test(m)),
+    notices.join('\n'),
+  );
+});
+
+test('download() steals work from a slow connection', async (t) => {
+  const body = fixture(4 * MiB);
+  // The connection that starts at 3 MiB crawls at 64 KiB/s: alone it would need 16 s.
+  const { origin, out } = await setup(t, body, {
+    slowStart: { at: 3 * MiB, bytesPerSecond: 64 * 1024 },
+  });
+  await download(origin.url, opts(out, { connections: 4, minSegment: 16 * 1024 })).done;
+  assert.deepEqual(await readFile(out), body);
+  const starts = origin.requests.map((r) => Number(/bytes=(\d+)-/.exec(r.range ?? '')?.[1]));
+  assert.ok(
+    starts.some((s) => s > 3 * MiB),
+    `no request started inside the slow segment: ${starts.join(', ')}`,
+  );
+});
+
+test('download() retries a connection that stalls', async (t) => {
+  const body = fixture(500_000);
+  const { origin, out } = await setup(t, body, { hangAfter: 100_000 });
+  const notices: string[] = [];
+  await download(origin.url, opts(out, { stallTimeout: 300, onNotice: (m) => notices.push(m) }))
+    .done;
+  assert.deepEqual(await readFile(out), body);
+  assert.ok(
+    notices.some((m) => /no data for 0\.3 s/.test(m)),
+    notices.join('\n'),
+  );
+  assert.match(origin.requests[1]?.range ?? '', /^bytes=\d+-/);
+  assert.notEqual(origin.requests[1]?.range, 'bytes=0-');
+});
+
+test('download() resumes after an abort with If-Range and fetches only what is missing', async (t) => {
+  const body = fixture(6 * MiB);
+  const { origin, out } = await setup(t, body, { bytesPerSecond: 4 * MiB });
+  await interruptAfter(origin.url, opts(out, { connections: 2, saveInterval: 50 }), 2 * MiB);
+  assert.equal(await exists(out), false);
+  const journal = await readJournal(out);
+  assert.equal(journal.url, origin.url);
+  assert.equal(journal.etag, '"v1-6291456"');
+  const held = journal.done.reduce((n, s) => n + s.end - s.start, 0);
+  assert.ok(held >= 2 * MiB);
+  origin.options.bytesPerSecond = undefined;
+  const before = origin.requests.length;
+  const result = await download(origin.url, opts(out, { connections: 2 })).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.equal(result.resumedBytes, held);
+  assert.equal(result.fetchedBytes, body.length - held);
+  for (const r of origin.requests.slice(before)) assert.equal(r.ifRange, '"v1-6291456"');
+});
+
+test('download() restarts cleanly when the remote file changed between runs', async (t) => {
+  const body = fixture(3 * MiB);
+  const next = fixture(3 * MiB, 1);
+  const { origin, out } = await setup(t, body, { bytesPerSecond: 4 * MiB });
+  await interruptAfter(origin.url, opts(out, { saveInterval: 50 }), MiB);
+  origin.replace(next);
+  origin.options.bytesPerSecond = undefined;
+  const notices: string[] = [];
+  const result = await download(origin.url, opts(out, { onNotice: (m) => notices.push(m) })).done;
+  assert.deepEqual(await readFile(out), next);
+  assert.equal(result.restarts, 1);
+  assert.ok(
+    notices.some((m) => /changed/.test(m)),
+    notices.join('\n'),
+  );
+});
+
+test('download() detects a changed file when the server ignores If-Range', async (t) => {
+  const body = fixture(3 * MiB);
+  const next = fixture(3 * MiB, 2);
+  const { origin, out } = await setup(t, body, { bytesPerSecond: 4 * MiB, ignoreIfRange: true });
+  await interruptAfter(origin.url, opts(out, { saveInterval: 50 }), MiB);
+  origin.replace(next);
+  origin.options.bytesPerSecond = undefined;
+  const result = await download(origin.url, opts(out)).done;
+  assert.deepEqual(await readFile(out), next);
+  assert.equal(result.restarts, 1);
+});
+
+test('download() sends the date in If-Range when the ETag is weak', async (t) => {
+  const body = fixture(3 * MiB);
+  const { origin, out } = await setup(t, body, { etag: 'weak', bytesPerSecond: 4 * MiB });
+  await interruptAfter(origin.url, opts(out, { saveInterval: 50 }), MiB);
+  origin.options.bytesPerSecond = undefined;
+  const before = origin.requests.length;
+  const result = await download(origin.url, opts(out)).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.equal(result.restarts, 0);
+  assert.ok(result.resumedBytes > 0);
+  assert.equal(origin.requests[before]?.ifRange, 'Mon, 01 Jan 2024 00:00:01 GMT');
+});
+
+test('download() starts over rather than trust a resume without validators', async (t) => {
+  const body = fixture(3 * MiB);
+  const { origin, out } = await setup(t, body, {
+    etag: 'none',
+    lastModified: false,
+    bytesPerSecond: 4 * MiB,
+  });
+  await interruptAfter(origin.url, opts(out, { saveInterval: 50 }), MiB);
+  origin.options.bytesPerSecond = undefined;
+  const notices: string[] = [];
+  const result = await download(origin.url, opts(out, { onNotice: (m) => notices.push(m) })).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.equal(result.resumedBytes, 0);
+  assert.ok(
+    notices.some((m) => /cannot be proven/.test(m)),
+    notices.join('\n'),
+  );
+});
+
+test('download() refuses a lying Content-Range and keeps its progress', async (t) => {
+  const body = fixture(2 * MiB);
+  const { origin, out } = await setup(t, body, { lieContentRange: true });
+  await assert.rejects(download(origin.url, opts(out, { connections: 4 })).done, (e: unknown) => {
+    assert.ok(e instanceof ProtocolError);
+    assert.match(e.message, /asked for bytes \d+-\d+, the 206 has "bytes \d+-\d+\/2097152"/);
+    return true;
+  });
+  assert.equal(await exists(out), false);
+  // Whatever was saved is correct data at the right offsets.
+  const journal = await readJournal(out);
+  const part = await readFile(partPaths(out).part);
+  for (const s of journal.done)
+    assert.deepEqual(part.subarray(s.start, s.end), body.subarray(s.start, s.end));
+});
+
+test('download() refuses an encoded body', async (t) => {
+  const { origin, out } = await setup(t, fixture(1000), { fakeGzip: true });
+  await assert.rejects(download(origin.url, opts(out)).done, ProtocolError);
+});
+
+test('download() pauses with the journal saved and resumes', async (t) => {
+  const body = fixture(3 * MiB);
+  const { origin, out } = await setup(t, body, { bytesPerSecond: 4 * MiB });
+  let paused = false;
+  const states: string[] = [];
+  const handle = download(
+    origin.url,
+    opts(out, {
+      progressInterval: 10,
+      onProgress: (p) => {
+        states.push(p.state);
+        if (!paused && p.bytes >= MiB) {
+          paused = true;
+          handle.pause();
+        }
+      },
+    }),
+  );
+  while (!paused) await sleep(10);
+  await sleep(100); // the pause settles: connections closed, journal written
+  assert.equal(handle.paused, true);
+  const journal = await readJournal(out);
+  assert.ok(journal.done.length > 0);
+  const requests = origin.requests.length;
+  await sleep(100);
+  assert.equal(origin.requests.length, requests, 'no request while paused');
+  origin.options.bytesPerSecond = undefined;
+  handle.resume();
+  const result = await handle.done;
+  assert.deepEqual(await readFile(out), body);
+  assert.ok(states.includes('paused'));
+  assert.equal(result.restarts, 0);
+  assert.ok(result.fetchedBytes < body.length + MiB);
+});
+
+test('download() follows redirects and keeps the given URL in the journal', async (t) => {
+  const body = fixture(3 * MiB);
+  const { origin, out } = await setup(t, body, { bytesPerSecond: 4 * MiB });
+  const url = `${origin.base}/redirect/3`;
+  await interruptAfter(url, opts(out, { saveInterval: 50 }), MiB);
+  assert.equal((await readJournal(out)).url, url);
+  origin.options.bytesPerSecond = undefined;
+  const result = await download(url, opts(out)).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.equal(result.url, origin.url);
+});
+
+test('download() stops after too many redirects', async (t) => {
+  const { origin, out } = await setup(t, fixture(10));
+  await assert.rejects(
+    download(`${origin.base}/redirect/20`, opts(out, { maxRedirects: 5 })).done,
+    /more than 5 redirects/,
+  );
+});
+
+test('download() verifies a checksum before the rename', async (t) => {
+  const body = fixture(1 * MiB);
+  const { origin, out } = await setup(t, body);
+  const hex = createHash('sha256').update(body).digest('hex');
+  const result = await download(origin.url, opts(out, { checksum: `sha256:${hex}` })).done;
+  assert.deepEqual(result.checksum, { algorithm: 'sha256', hex });
+  assert.deepEqual(await readFile(out), body);
+});
+
+test('download() leaves nothing under OUT on a checksum mismatch', async (t) => {
+  const body = fixture(1 * MiB);
+  const { origin, out } = await setup(t, body);
+  await assert.rejects(
+    download(origin.url, opts(out, { checksum: `md5:${'0'.repeat(32)}` })).done,
+    (e: unknown) => {
+      assert.ok(e instanceof ChecksumMismatchError);
+      assert.equal(e.actual, createHash('md5').update(body).digest('hex'));
+      return true;
+    },
+  );
+  assert.equal(await exists(out), false);
+  assert.equal(await exists(partPaths(out).part), false);
+});
+
+test('download() refuses to replace an existing file without force', async (t) => {
+  const body = fixture(1000);
+  const { origin, out } = await setup(t, body);
+  await writeFile(out, 'keep me');
+  await assert.rejects(download(origin.url, opts(out)).done, FileSystemError);
+  assert.equal(await readFile(out, 'utf8'), 'keep me');
+  await download(origin.url, opts(out, { force: true })).done;
+  assert.deepEqual(await readFile(out), body);
+});
+
+const badJournals: [string, string][] = [
+  ['garbage', 'garbage'],
+  ['a newer format', '{"format":"ranged-journal","version":9}'],
+  [
+    'another URL',
+    '{"format":"ranged-journal","version":1,"url":"http://elsewhere/x","size":10,"acceptRanges":true,"done":[[0,5]]}',
+  ],
+];
+for (const [name, text] of badJournals) {
+  test(`download() reports a journal holding ${name} and never trusts it`, async (t) => {
+    const body = fixture(1000);
+    const { origin, out } = await setup(t, body);
+    await writeFile(partPaths(out).journal, text);
+    await writeFile(partPaths(out).part, Buffer.alloc(10));
+    await assert.rejects(download(origin.url, opts(out)).done, JournalError);
+    assert.equal(origin.requests.length, 0);
+    await download(origin.url, opts(out, { force: true })).done;
+    assert.deepEqual(await readFile(out), body);
+  });
+}
+
+test('download() starts over when the part file does not match the journal', async (t) => {
+  const body = fixture(100_000);
+  const { origin, out } = await setup(t, body);
+  const journal = `{"format":"ranged-journal","version":1,"url":"${origin.url}","size":100000,"etag":"\\"v1-100000\\"","acceptRanges":true,"done":[[0,50000]]}`;
+  await writeFile(partPaths(out).journal, journal);
+  await writeFile(partPaths(out).part, Buffer.alloc(10)); // truncated behind the journal's back
+  const notices: string[] = [];
+  const result = await download(origin.url, opts(out, { onNotice: (m) => notices.push(m) })).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.equal(result.resumedBytes, 0);
+  assert.ok(notices.some((m) => /starting over/.test(m)));
+});
+
+test('download() reports a refused connection as a NetworkError without retrying', async (t) => {
+  const { origin, out } = await setup(t, fixture(10));
+  const url = origin.url;
+  await origin.close();
+  await assert.rejects(download(url, opts(out)).done, (e: unknown) => {
+    assert.ok(e instanceof NetworkError);
+    assert.match(e.message, /connection refused/);
+    return true;
+  });
+});
+
+test('download() saves an empty file', async (t) => {
+  const { origin, out } = await setup(t, Buffer.alloc(0));
+  const result = await download(origin.url, opts(out)).done;
+  assert.equal(result.size, 0);
+  assert.equal((await readFile(out)).length, 0);
+});
+
+test('download() stays correct under limitRate', async (t) => {
+  const body = fixture(300_000);
+  const { origin, out } = await setup(t, body);
+  await download(origin.url, opts(out, { limitRate: 1024 * 1024, connections: 2 })).done;
+  assert.deepEqual(await readFile(out), body);
+});
