@@ -4,8 +4,8 @@
  */
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { UsageError } from '../errors.js';
 import { createHandler, type HandlerOptions } from './handler.js';
 
@@ -76,6 +76,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       connectionsCheckingInterval: Math.min(1_000, headersTimeout),
     },
     (req, res) => {
+      track(req.socket, res);
       if (log) {
         const started = now();
         const socket = req.socket;
@@ -93,6 +94,26 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       handler(req, res);
     },
   );
+  // Responses in flight per connection. Node's own closeIdleConnections() (which server.close()
+  // calls) destroys a connection as soon as res.end() was called, even while the end of a big body
+  // is still queued in user space; a connection here is idle only once its responses are flushed.
+  const inFlight = new Map<Socket, number>();
+  let stopping = false;
+  server.on('connection', (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.once('close', () => inFlight.delete(socket));
+  });
+  function track(socket: Socket, res: ServerResponse) {
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      if (inFlight.has(socket)) inFlight.set(socket, left);
+      if (stopping && left === 0) socket.destroy();
+    });
+  }
+  server.closeIdleConnections = () => {
+    for (const [socket, count] of inFlight) if (count === 0) socket.destroy();
+  };
   server.keepAliveTimeout = 5_000;
   server.setTimeout(options.idleTimeout ?? 120_000, (socket) => socket.destroy());
 
@@ -122,13 +143,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      stopping = true; // from now on a connection closes when its last response is flushed
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Keep-alive connections become idle as their responses finish: close them as they do.
-      server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => server.closeAllConnections(), closeGrace);
       await closed;
-      clearInterval(sweep);
       clearTimeout(timer);
     })();
     return closing;

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { truncate, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startServer } from '../../src/server/server.js';
 import { bytes } from '../helpers/bytes.js';
 import { startServeCli } from '../helpers/cli.js';
 import { listen } from '../helpers/listen.js';
@@ -146,4 +147,47 @@ test('serve closes a connection that never finishes its headers', async (t) => {
   timer.abort();
   socket.destroy();
   assert.equal(outcome, 'closed');
+});
+
+test('close() finishes a slow in-flight response, then drops idle keep-alive connections', async (t) => {
+  const size = 8 * 1024 * 1024;
+  const tree = await makeTree({ 'big.bin': bytes(size), 'a.txt': 'a' });
+  t.after(tree.cleanup);
+  const running = await startServer({
+    root: tree.dir,
+    host: '127.0.0.1',
+    port: 0,
+    closeGrace: 60_000,
+  });
+  t.after(() => running.server.closeAllConnections());
+  const agent = new Agent({ keepAlive: true });
+  t.after(() => agent.destroy());
+  // An idle keep-alive connection: one finished request.
+  await new Promise<void>((resolve) => {
+    request(`${running.url}/a.txt`, { agent }, (res) => res.resume().on('end', resolve)).end();
+  });
+  let closed = false;
+  const body = await new Promise<number>((resolve, reject) => {
+    request(`${running.url}/big.bin`, { agent: false }, (res) => {
+      let length = 0;
+      let first = true;
+      res.on('data', (c: Buffer) => {
+        length += c.length;
+        if (first) {
+          first = false;
+          running.close().then(() => {
+            closed = true;
+          }, reject);
+          res.pause();
+          setTimeout(() => res.resume(), 300);
+        }
+      });
+      res.on('end', () => resolve(length));
+      res.on('error', reject);
+    }).end();
+  });
+  assert.equal(body, size);
+  // Well before closeGrace: nothing but the idle connection was left, and it must not hold close().
+  for (let i = 0; i < 100 && !closed; i++) await sleep(50);
+  assert.equal(closed, true);
 });
