@@ -2,6 +2,7 @@
  * What a run measures and how long it takes, from the environment:
  * - `BENCH_QUICK=1`: a 1-2 minute smoke run (3 rounds, 1 s wrk runs, 256 MiB instead of 1 GiB).
  * - `BENCH_ONLY=small,big,multipart,get`: run only these sections.
+ * - `BENCH_ROUNDS=N`, `BENCH_SECONDS=S`: override the number of rounds and the wrk run length.
  * - `BENCH_DIR=/path`: where the temporary files go (default: the OS temp dir).
  * - `BENCH_RANGED=/path/to/dist/src/server/server.js`: measure that build as `ranged`.
  * - `BENCH_BASELINE=/path/to/dist/src/server/server.js`: also measure that build, as `baseline`,
@@ -54,8 +55,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
   return {
     quick,
     sections,
-    rounds: quick ? 3 : 5,
-    wrkSeconds: quick ? 1 : 4,
+    rounds: positive(env.BENCH_ROUNDS) ?? (quick ? 3 : 5),
+    wrkSeconds: positive(env.BENCH_SECONDS) ?? (quick ? 1 : 4),
     warmupSeconds: 1,
     connections: 32,
     threads: 1,
@@ -67,6 +68,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
     rangedModule: env.BENCH_RANGED || undefined,
     baselineModule: env.BENCH_BASELINE || undefined,
   };
+}
+
+function positive(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new Error(`Cannot use "${text}": expected a whole number from 1 to 1000`);
+  }
+  return n;
 }
 
 export interface Fixtures {
