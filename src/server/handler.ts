@@ -130,7 +130,8 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
     if (method !== 'GET' && method !== 'HEAD') {
       return sendStatus(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
     }
-    return sendListing(req, res, realpathSync.native(dir), resolved.segments, { dotfiles });
+    // An unreadable folder gets the status a file would get (403/404), not a 500.
+    return sendListing(req, res, dir, resolved.segments, { dotfiles }).catch(failed);
   };
 
   return (req, res, next) => {
