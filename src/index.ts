@@ -1,6 +1,29 @@
 /** ranged: the public API. Re-exports only. */
 
+export { type Checksum, type ChecksumAlgorithm, parseChecksum } from './client/checksum.js';
+export {
+  type DownloadHandle,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+  type DownloadState,
+  download,
+  partPaths,
+} from './client/download.js';
+export {
+  isRetryableStatus,
+  parseRetryAfter,
+  type RetryPolicy,
+  retryDelay,
+} from './core/backoff.js';
 export { type ContentRange, formatContentRange, parseContentRange } from './core/content-range.js';
+export {
+  type DecodedJournal,
+  decodeJournal,
+  encodeJournal,
+  JOURNAL_VERSION,
+  type Journal,
+} from './core/journal.js';
 export { type BodyPart, type MultipartOptions, planMultipart } from './core/multipart.js';
 export {
   type ConditionalHeaders,
@@ -9,6 +32,7 @@ export {
   ifRangeAllows,
   type PreconditionOutcome,
 } from './core/preconditions.js';
+export { addSample, eta, rate, type Sample } from './core/progress.js';
 export {
   type ByteRange,
   coalesceRanges,
@@ -23,6 +47,14 @@ export {
   type RequestFacts,
   type ResponsePlan,
 } from './core/respond.js';
+export {
+  canResume,
+  checkResponse,
+  ifRangeValue,
+  type RemoteVersion,
+  type Verdict,
+} from './core/resume.js';
+export { planSegments, type Span, splitLargest } from './core/segments.js';
 export { resolveUrlPath, type UrlPath } from './core/url-path.js';
 export {
   fileETag,
