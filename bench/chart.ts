@@ -13,9 +13,9 @@ const COLORS: Record<string, string> = {
   aria2c: '#db2777',
 };
 
-const WIDTH = 960;
+const WIDTH = 1000;
 const LABEL_W = 330;
-const BAR_W = 470;
+const BAR_W = 420;
 const ROW_H = 20;
 
 function escapeXml(text: string): string {

@@ -96,7 +96,7 @@ export async function smallRanges(ctx: ServeContext): Promise<Section> {
     );
   }
   for (const name of servers) {
-    const row = measurement('small-cpu', name, 'µs CPU/req', cpu.get(name) ?? []);
+    const row = measurement('small-cpu', name, 'µs CPU/req (lower is better)', cpu.get(name) ?? []);
     row.label = `${name} (server CPU)`;
     section.measurements.push(row);
   }
@@ -160,11 +160,11 @@ export async function bigTransfers(ctx: ServeContext): Promise<Section> {
     if (c === undefined) return key;
     return c.range === undefined
       ? `GET ${sizeLabel(c.bytes)}`
-      : `Range ${c.range} of ${sizeLabel(c.file.size)}`;
+      : `range ${sizeLabel(c.bytes)} of ${sizeLabel(c.file.size)}`;
   };
   const section: Section = {
     id: 'big',
-    title: `Big transfers over one connection (curl), MB/s: ${cases.map((c) => caseTitle(c.key)).join('; ')}`,
+    title: `Big transfers over one connection (curl), MB/s; the range is ${cases.find((c) => c.range !== undefined)?.range}`,
     measurements: [],
     ratios: [],
   };
