@@ -111,6 +111,13 @@ http {
         stdio: ['ignore', 'ignore', 'inherit'],
       }),
     );
+    // nginx does not watch its parent: a watchdog kills it when our end of its stdin pipe closes,
+    // which also happens when this process is killed with SIGKILL and no cleanup code runs.
+    track(
+      spawn('/bin/sh', ['-c', `read _ignored; kill ${child.pid} 2>/dev/null`], {
+        stdio: ['pipe', 'ignore', 'ignore'],
+      }),
+    );
     try {
       await Promise.race([
         waitForPort(port, 10_000),
