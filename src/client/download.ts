@@ -12,8 +12,7 @@
  */
 import { constants } from 'node:fs';
 import { access, type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -53,13 +52,7 @@ import {
   UsageError,
 } from '../errors.js';
 import { type Checksum, hashFile, parseChecksum } from './checksum.js';
-import {
-  networkCode,
-  networkError,
-  type RangeResponse,
-  readBody,
-  requestRange,
-} from './fetch-range.js';
+import { networkCode, type RangeResponse, requestRange } from './fetch-range.js';
 import { fsError } from './fs-error.js';
 import { loadJournal, removeJournal, saveJournal, syncDirectory } from './journal-file.js';
 import { createThrottle, type Throttle } from './throttle.js';
@@ -230,10 +223,8 @@ class Engine {
   readonly policy: RetryPolicy;
   readonly now: () => number;
   readonly throttle: Throttle | undefined;
-  readonly agents = {
-    http: new http.Agent({ keepAlive: true }),
-    https: new https.Agent({ keepAlive: true }),
-  };
+  /** Keep-alive for https (created on first use); http requests use their own sockets. */
+  readonly agents: { https?: https.Agent } = {};
   isPaused = false;
   /** Stops the current pass (pause, abort, a fatal error). */
   controller: AbortController | undefined;
@@ -315,8 +306,7 @@ class Engine {
       }
     } finally {
       clearInterval(timer);
-      this.agents.http.destroy();
-      this.agents.https.destroy();
+      this.agents.https?.destroy();
     }
   }
 
@@ -485,7 +475,7 @@ class Engine {
         throw new RestartNeeded(verdict.reason);
       }
       if (verdict.kind === 'complete') {
-        res.body.resume();
+        res.body.destroy();
         // Only a new download of an empty file gets here: 416 with `bytes */0`.
         const empty = newJournal(this.url, {
           size: 0,
@@ -657,10 +647,10 @@ class Engine {
       throw new ProtocolError(`Cannot download "${this.url}": ${verdict.reason}`);
     }
     if (verdict.kind === 'status') {
-      res.body.resume();
+      res.body.destroy();
       const status = verdict.status;
       const message =
-        `Cannot download "${this.url}": the server answered ${status} ${res.body.statusMessage ?? ''}`.trimEnd();
+        `Cannot download "${this.url}": the server answered ${status} ${res.statusMessage}`.trimEnd();
       const retryAfter = parseRetryAfter(firstHeader(h['retry-after']), Date.now());
       throw new StatusFailure(message, { status, url: res.url }, retryAfter);
     }
@@ -1016,23 +1006,28 @@ class Engine {
     return { res, start: 0 };
   }
 
-  /** Streams a body into the part file at its offsets, up to the claim's (moving) end. */
+  /**
+   * Streams a body into the part file at its offsets, up to the claim's (moving) end. The body is
+   * read into one reused buffer and the socket waits while a chunk is written (backpressure), so
+   * memory stays flat whatever the file size.
+   */
   async pump(run: Run, claim: Claim, res: RangeResponse, bodyStart: number): Promise<void> {
     const signal = run.controller.signal;
     const saveBytes = this.options.saveBytes ?? MiB;
     let position = bodyStart;
-    const body = readBody(res, { stallTimeout: this.options.stallTimeout ?? 30_000 });
-    const next = async (): Promise<IteratorResult<Buffer>> => {
-      try {
-        return await body.next();
-      } catch (error) {
-        if (signal.aborted || error instanceof RangedError) throw error;
-        throw networkError(res.url, error);
-      }
+    const write = async (data: Buffer, at: number): Promise<boolean> => {
+      if (this.throttle !== undefined) await this.throttle.take(data.length, signal);
+      if (signal.aborted) return false;
+      await writeAt(run.fh, data, at, this.paths.part);
+      this.fetchedBytes += data.length;
+      claim.cursor = at + data.length;
+      run.done = addSpan(run.done, { start: at, end: claim.cursor });
+      run.unsaved += data.length;
+      if (run.unsaved >= saveBytes * Math.max(1, run.active.size)) this.save(run);
+      return claim.cursor < claim.end;
     };
-    try {
-      for (let step = await next(); step.done !== true; step = await next()) {
-        const chunk = step.value;
+    await res.body.read(
+      (chunk) => {
         let data = chunk;
         let at = position;
         position += chunk.length;
@@ -1042,22 +1037,13 @@ class Engine {
           at += skip;
           this.fetchedBytes += skip;
         }
-        if (data.length === 0) continue;
-        if (at >= claim.end) break;
+        if (data.length === 0) return true;
+        if (at >= claim.end) return false;
         if (at + data.length > claim.end) data = data.subarray(0, claim.end - at);
-        if (this.throttle !== undefined) await this.throttle.take(data.length, signal);
-        if (signal.aborted) break;
-        await writeAt(run.fh, data, at, this.paths.part);
-        this.fetchedBytes += data.length;
-        claim.cursor = at + data.length;
-        run.done = addSpan(run.done, { start: at, end: claim.cursor });
-        run.unsaved += data.length;
-        if (run.unsaved >= saveBytes * Math.max(1, run.active.size)) this.save(run);
-        if (claim.cursor >= claim.end) break;
-      }
-    } finally {
-      await body.return(undefined);
-    }
+        return write(data, at);
+      },
+      { stallTimeout: this.options.stallTimeout ?? 30_000 },
+    );
   }
 }
 

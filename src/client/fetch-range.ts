@@ -1,11 +1,15 @@
 /**
- * One download request over node:http(s): sends `Accept-Encoding: identity`, an optional Range and
- * If-Range, follows redirects, and turns socket failures into NetworkErrors. The caller checks the
- * response (core/resume.ts) and reads the body (`readBody()`), so nothing here decides.
+ * One download request: sends `Accept-Encoding: identity`, an optional Range and If-Range, follows
+ * redirects, and turns socket failures into NetworkErrors. `http:` goes over `openHttp1()` (one
+ * reused read buffer per connection); `https:` over node:https. The caller checks the response
+ * (core/resume.ts) and reads the body (`body.read()`), so nothing here decides.
  */
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type https from 'node:https';
 import { HttpStatusError, NetworkError } from '../errors.js';
+import { type BodySink, openHttp1, type ResponseBody } from './http1.js';
+
+export type { BodySink, ResponseBody } from './http1.js';
 
 export interface RangeRequestOptions {
   /** Bytes to ask for: `bytes=start-` when `end` is undefined, else `bytes=start-(end-1)`. */
@@ -18,16 +22,19 @@ export interface RangeRequestOptions {
   maxRedirects?: number;
   /** No response headers within this many ms is a failure. @default 30_000 */
   timeout?: number;
-  /** Agents reused across requests (keep-alive). */
-  agents?: { http: http.Agent; https: https.Agent };
+  /** Holds the keep-alive agent for https requests, created here on first use; the caller
+   * destroys it when done. */
+  agents?: { https?: https.Agent };
 }
 
 export interface RangeResponse {
   /** The URL that answered, after redirects. */
   url: string;
   status: number;
-  headers: IncomingHttpHeaders;
-  body: IncomingMessage;
+  statusMessage: string;
+  /** Lowercased names. */
+  headers: Record<string, string | undefined>;
+  body: ResponseBody;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -61,7 +68,14 @@ export function networkCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function requestOnce(url: URL, options: RangeRequestOptions): Promise<IncomingMessage> {
+interface Answer {
+  status: number;
+  statusMessage: string;
+  headers: Record<string, string | undefined>;
+  body: ResponseBody;
+}
+
+function requestOnce(url: URL, options: RangeRequestOptions): Promise<Answer> {
   const headers: Record<string, string> = {
     // FIELD.md gap 6: an encoded body has other offsets than the file; ask for the bytes as stored.
     'accept-encoding': 'identity',
@@ -72,9 +86,23 @@ function requestOnce(url: URL, options: RangeRequestOptions): Promise<IncomingMe
     headers.range = `bytes=${start}-${end === undefined ? '' : end - 1}`;
     if (options.ifRange !== undefined) headers['if-range'] = options.ifRange;
   }
-  const isHttps = url.protocol === 'https:';
-  const agent = isHttps ? options.agents?.https : options.agents?.http;
-  const request = isHttps ? https.request : http.request;
+  const timeout = options.timeout ?? 30_000;
+  if (url.protocol === 'http:') {
+    return openHttp1(url, { headers, signal: options.signal, timeout });
+  }
+  return requestHttps(url, headers, timeout, options);
+}
+
+/** node:https is loaded only for an https URL: it costs ~4 MiB of memory that http never needs. */
+async function requestHttps(
+  url: URL,
+  headers: Record<string, string>,
+  timeout: number,
+  options: RangeRequestOptions,
+): Promise<Answer> {
+  const { Agent, request } = await import('node:https');
+  if (options.agents !== undefined) options.agents.https ??= new Agent({ keepAlive: true });
+  const agent = options.agents?.https;
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: 'GET',
@@ -82,15 +110,23 @@ function requestOnce(url: URL, options: RangeRequestOptions): Promise<IncomingMe
       signal: options.signal,
       ...(agent === undefined ? {} : { agent }),
     });
-    const timeout = options.timeout ?? 30_000;
     const timer = setTimeout(() => {
       req.destroy(
         new NetworkError(`Cannot download "${url.href}": no response within ${timeout / 1000} s`),
       );
     }, timeout);
-    req.once('response', (res) => {
+    req.once('response', (res: IncomingMessage) => {
       clearTimeout(timer);
-      resolve(res);
+      const flat: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(res.headers)) {
+        flat[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      resolve({
+        status: res.statusCode ?? 0,
+        statusMessage: res.statusMessage ?? '',
+        headers: flat,
+        body: streamBody(res, url.href),
+      });
     });
     req.once('error', (error) => {
       clearTimeout(timer);
@@ -98,6 +134,45 @@ function requestOnce(url: URL, options: RangeRequestOptions): Promise<IncomingMe
     });
     req.end();
   });
+}
+
+/** A ResponseBody over a node:http(s) IncomingMessage (https only). */
+function streamBody(res: IncomingMessage, href: string): ResponseBody {
+  return {
+    async read(sink: BodySink, options: { stallTimeout: number }): Promise<void> {
+      const it = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      try {
+        for (;;) {
+          // The stall timer runs only while waiting for the network, not while the sink writes.
+          const timer = setTimeout(() => {
+            res.destroy(
+              new NetworkError(
+                `Cannot download "${href}": no data for ${options.stallTimeout / 1000} s`,
+              ),
+            );
+          }, options.stallTimeout);
+          let step: IteratorResult<Buffer>;
+          try {
+            step = await it.next();
+          } catch (error) {
+            throw networkError(href, error);
+          } finally {
+            clearTimeout(timer);
+          }
+          if (step.done === true) return;
+          if (!(await sink(step.value))) return;
+        }
+      } finally {
+        if (!res.complete) res.destroy();
+      }
+    },
+    destroy(error?: Error): void {
+      res.destroy(error);
+    },
+    get complete() {
+      return res.complete;
+    },
+  };
 }
 
 /**
@@ -112,19 +187,17 @@ export async function requestRange(
   const maxRedirects = options.maxRedirects ?? 10;
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
-    let res: IncomingMessage;
+    let res: Answer;
     try {
       res = await requestOnce(current, options);
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason;
       throw networkError(current.href, error);
     }
-    const status = res.statusCode ?? 0;
+    const status = res.status;
     const location = res.headers.location;
-    if (!REDIRECTS.has(status) || location === undefined) {
-      return { url: current.href, status, headers: res.headers, body: res };
-    }
-    res.resume(); // discard the redirect's body so the socket can be reused
+    if (!REDIRECTS.has(status) || location === undefined) return { url: current.href, ...res };
+    res.body.destroy(); // a redirect's body is not needed
     if (hop >= maxRedirects) {
       throw new HttpStatusError(`Cannot download "${url}": more than ${maxRedirects} redirects`, {
         status,
@@ -148,39 +221,5 @@ export async function requestRange(
       );
     }
     current = next;
-  }
-}
-
-/**
- * Reads a response body chunk by chunk; each `next()` fails with a NetworkError when no byte
- * arrives for `stallTimeout` ms, so a silent connection is retried rather than waited on forever.
- * The timer runs only while waiting for the network, not while the caller writes.
- */
-export async function* readBody(
-  res: RangeResponse,
-  options: { stallTimeout: number },
-): AsyncGenerator<Buffer> {
-  const it = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  try {
-    for (;;) {
-      const timer = setTimeout(() => {
-        res.body.destroy(
-          new NetworkError(
-            `Cannot download "${res.url}": no data for ${options.stallTimeout / 1000} s`,
-          ),
-        );
-      }, options.stallTimeout);
-      let step: IteratorResult<Buffer>;
-      try {
-        step = await it.next();
-      } finally {
-        clearTimeout(timer);
-      }
-      if (step.done === true) return;
-      yield step.value;
-    }
-  } finally {
-    // Stop the socket if the caller stopped early (segment shortened, pause, error).
-    if (!res.body.complete) res.body.destroy();
   }
 }

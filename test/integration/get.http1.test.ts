@@ -1,0 +1,204 @@
+/**
+ * openHttp1() against a raw TCP server that writes exact bytes: framing (Content-Length, chunked,
+ * until close), heads split across packets, 1xx responses, malformed input, stalls, and the
+ * reused read buffer (a chunk is only valid while the sink holds it).
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openHttp1 } from '../../src/client/http1.js';
+import { NetworkError } from '../../src/errors.js';
+import { fixture } from '../helpers/origin.js';
+
+type Script = (socket: net.Socket) => Promise<void>;
+
+/** A server that answers every connection by running `script` on its socket. */
+async function rawServer(
+  t: { after(fn: () => Promise<void>): void },
+  script: Script,
+): Promise<{ url: URL; requests: string[] }> {
+  const requests: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined); // the client closes early on purpose in some tests
+    socket.once('close', () => sockets.delete(socket));
+    socket.once('data', (d) => {
+      requests.push(d.toString('latin1'));
+      script(socket).catch(() => socket.destroy());
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(async () => {
+    for (const s of sockets) s.destroy();
+    server.close();
+    await once(server, 'close');
+  });
+  const { port } = server.address() as net.AddressInfo;
+  return { url: new URL(`http://127.0.0.1:${port}/f?x=1`), requests };
+}
+
+/** Reads a whole body with an async sink (so the buffer is reused while writes are pending). */
+async function readAll(
+  url: URL,
+  options: { stallTimeout?: number; bufferSize?: number } = {},
+): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+  const res = await openHttp1(url, {
+    headers: { range: 'bytes=0-' },
+    signal: new AbortController().signal,
+    timeout: 2_000,
+    ...(options.bufferSize === undefined ? {} : { bufferSize: options.bufferSize }),
+  });
+  const parts: Buffer[] = [];
+  await res.body.read(
+    async (chunk) => {
+      parts.push(Buffer.from(chunk)); // copy: the chunk's memory is reused after this resolves
+      await sleep(0);
+      return true;
+    },
+    { stallTimeout: options.stallTimeout ?? 2_000 },
+  );
+  return { status: res.status, headers: res.headers, body: Buffer.concat(parts) };
+}
+
+test('openHttp1() sends GET with Host, Connection: close and the given fields', async (t) => {
+  const { url, requests } = await rawServer(t, async (s) => {
+    s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const r = await readAll(url);
+  assert.equal(r.body.toString(), 'ok');
+  assert.match(requests[0] ?? '', /^GET \/f\?x=1 HTTP\/1\.1\r\n/);
+  assert.match(requests[0] ?? '', /\r\nHost: 127\.0\.0\.1:\d+\r\n/);
+  assert.match(requests[0] ?? '', /\r\nConnection: close\r\n/);
+  assert.match(requests[0] ?? '', /\r\nrange: bytes=0-\r\n\r\n$/);
+});
+
+test('openHttp1() reads a large Content-Length body through a small reused buffer', async (t) => {
+  const body = fixture(3 * 1024 * 1024 + 17);
+  const { url } = await rawServer(t, async (s) => {
+    s.write(`HTTP/1.1 206 Partial Content\r\nContent-Length: ${body.length}\r\nETag: "a"\r\n`);
+    s.write(`Content-Range: bytes 0-${body.length - 1}/${body.length}\r\n\r\n`);
+    s.end(body);
+  });
+  const r = await readAll(url, { bufferSize: 16 * 1024 });
+  assert.equal(r.status, 206);
+  assert.equal(r.headers.etag, '"a"');
+  assert.equal(r.headers['content-range'], `bytes 0-${body.length - 1}/${body.length}`);
+  assert.deepEqual(r.body, body);
+});
+
+test('openHttp1() decodes a chunked body split at awkward places', async (t) => {
+  const body = fixture(70_000);
+  const wire = Buffer.concat([
+    Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'),
+    Buffer.from('a;ext=1\r\n'),
+    body.subarray(0, 10),
+    Buffer.from(`\r\n${(body.length - 10).toString(16).toUpperCase()}\r\n`),
+    body.subarray(10),
+    Buffer.from('\r\n0\r\nX-Trailer: 1\r\n\r\n'),
+  ]);
+  const { url } = await rawServer(t, async (s) => {
+    for (let i = 0; i < wire.length; i += 7_001) {
+      s.write(wire.subarray(i, i + 7_001));
+      await sleep(1);
+    }
+    // No end(): a chunked body ends at the last chunk, not at the close.
+  });
+  const r = await readAll(url, { bufferSize: 4096 });
+  assert.deepEqual(r.body, body);
+});
+
+test('openHttp1() skips a 100 Continue and reads a body delimited by the close', async (t) => {
+  const { url } = await rawServer(t, async (s) => {
+    s.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nX-A: 1\r\nX-A: 2\r\n');
+    await sleep(5);
+    s.write('\r\nhello ');
+    await sleep(5);
+    s.end('world');
+  });
+  const r = await readAll(url);
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['x-a'], '1, 2');
+  assert.equal(r.body.toString(), 'hello world');
+});
+
+test('openHttp1() fails with a NetworkError when a Content-Length body is cut short', async (t) => {
+  const { url } = await rawServer(t, async (s) => {
+    s.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort');
+  });
+  await assert.rejects(readAll(url), (e: unknown) => {
+    assert.ok(e instanceof NetworkError);
+    assert.match(e.message, /connection closed/);
+    return true;
+  });
+});
+
+const malformed: [string, string, RegExp][] = [
+  ['a garbage status line', 'SSH-2.0-OpenSSH\r\n\r\n', /status line/],
+  ['two Content-Lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\nx', /Content-Length/],
+  ['a bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', /chunk/],
+];
+for (const [name, wire, pattern] of malformed) {
+  test(`openHttp1() rejects ${name}`, async (t) => {
+    const { url } = await rawServer(t, async (s) => {
+      s.end(wire);
+    });
+    await assert.rejects(readAll(url), (e: unknown) => {
+      assert.ok(e instanceof NetworkError);
+      assert.match(e.message, pattern);
+      return true;
+    });
+  });
+}
+
+test('openHttp1() fails a body that stalls', async (t) => {
+  const { url } = await rawServer(t, async (s) => {
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc');
+  });
+  await assert.rejects(readAll(url, { stallTimeout: 100 }), /no data for 0\.1 s/);
+});
+
+test('openHttp1() stops when the sink answers false and closes the connection', async (t) => {
+  const body = fixture(2 * 1024 * 1024);
+  let closed = false;
+  const { url } = await rawServer(t, async (s) => {
+    s.once('close', () => {
+      closed = true;
+    });
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+    s.write(body);
+  });
+  const res = await openHttp1(url, {
+    headers: {},
+    signal: new AbortController().signal,
+    timeout: 2_000,
+    bufferSize: 8192,
+  });
+  let got = 0;
+  await res.body.read(
+    (chunk) => {
+      got += chunk.length;
+      return got < 100_000;
+    },
+    { stallTimeout: 2_000 },
+  );
+  assert.ok(got >= 100_000 && got < body.length, `read ${got}`);
+  assert.equal(res.body.complete, false);
+  for (let i = 0; i < 200 && !closed; i++) await sleep(5);
+  assert.equal(closed, true);
+});
+
+test('openHttp1() rejects with the abort reason', async (t) => {
+  const { url } = await rawServer(t, async (s) => {
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc');
+  });
+  const controller = new AbortController();
+  const res = await openHttp1(url, { headers: {}, signal: controller.signal, timeout: 2_000 });
+  const reading = res.body.read(() => true, { stallTimeout: 5_000 });
+  const reason = new Error('stop now');
+  controller.abort(reason);
+  await assert.rejects(reading, (e: unknown) => e === reason);
+});
