@@ -118,3 +118,29 @@ test('ranged --help, serve --help and --version explain themselves and exit 0', 
   const version = await runCli(['--version']);
   assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
 });
+
+test('ranged serve --workers 2 prints one URL, serves from both workers and stops on SIGTERM', async (t) => {
+  const tree = await makeTree({ 'a.txt': 'hello' });
+  t.after(tree.cleanup);
+  const { child, url } = await startServeCli(tree.dir, ['--quiet', '--workers', '2']);
+  t.after(() => child.kill('SIGKILL'));
+  const exited = once(child, 'exit');
+  for (let i = 0; i < 20; i++) {
+    const res = await rawGet(url, '/a.txt', { Range: 'bytes=0-1' });
+    assert.equal(res.body.toString(), 'he');
+  }
+  child.kill('SIGTERM');
+  const [code] = await exited;
+  assert.equal(code, 0);
+});
+
+test('ranged serve --workers 2 on a port in use exits 2 with one line', async (t) => {
+  const blocker = createServer();
+  blocker.listen(0, '127.0.0.1');
+  await once(blocker, 'listening');
+  t.after(() => blocker.close());
+  const port = (blocker.address() as AddressInfo).port;
+  const result = await runCli(['serve', '.', '--port', String(port), '--workers', '2']);
+  assert.equal(result.code, 2);
+  assertCleanError(result.stderr);
+});
