@@ -2,7 +2,7 @@
  * A dependency-free SVG bar chart of a run: one panel per measured group (medians), then the floors
  * from the issues, each drawn as value/limit against a line at 1.
  */
-import { formatNumber, type Ratio, type Section } from './stats.js';
+import { formatNumber, formatRatio, type Ratio, type Section } from './stats.js';
 
 const COLORS: Record<string, string> = {
   ranged: '#2563eb',
@@ -101,9 +101,7 @@ export function renderChart(title: string, subtitle: string, sections: Section[]
       if (floor === undefined) continue;
       const unit = r.unit ?? 'x';
       const shown =
-        unit === 'x'
-          ? `${r.value.toFixed(r.value < 0.1 ? 4 : 2)}x`
-          : `${formatNumber(r.value)} ${unit}`;
+        unit === 'x' ? formatRatio(r.value, floor.limit) : `${formatNumber(r.value)} ${unit}`;
       parts.push(
         text(LABEL_W - 8, y - 5, `#${floor.issue} ${r.label}`, 'font-size="12" text-anchor="end"'),
       );

@@ -15,7 +15,7 @@ import { clientDownloads } from './get.js';
 import { type RunningPeer, type ServerName, startNginx, startNodePeer } from './peers.js';
 import { cleanup, installCleanupHandlers, peakRss, trackDir } from './procs.js';
 import { bigTransfers, multipartRanges, type ServeContext, smallRanges } from './serve.js';
-import { formatNumber, measurement, type Section } from './stats.js';
+import { formatNumber, formatRatio, measurement, type Section } from './stats.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const resultsDir = join(repoRoot, 'bench', 'results');
@@ -104,7 +104,7 @@ function printTable(config: BenchConfig, sections: Section[], seconds: number): 
     for (const r of section.ratios) {
       const value =
         r.unit === undefined
-          ? `${r.value.toFixed(r.value < 0.1 ? 4 : 2)}x`
+          ? formatRatio(r.value, r.floor?.limit)
           : `${formatNumber(r.value)} ${r.unit}`;
       lines.push(`  → ${r.label}: ${value}`);
     }
@@ -115,10 +115,7 @@ function printTable(config: BenchConfig, sections: Section[], seconds: number): 
     const f = r.floor;
     if (f === undefined) continue;
     const unit = r.unit ?? 'x';
-    const value =
-      unit === 'x'
-        ? `${r.value.toFixed(r.value < 0.1 ? 4 : 2)}x`
-        : `${formatNumber(r.value)} ${unit}`;
+    const value = unit === 'x' ? formatRatio(r.value, f.limit) : `${formatNumber(r.value)} ${unit}`;
     const limit = unit === 'x' ? `${f.limit}x` : `${f.limit} ${unit}`;
     lines.push(
       `${r.pass ? 'PASS' : 'FAIL'}  issue ${f.issue}: ${r.label} = ${value} (needs ${f.op} ${limit})`,

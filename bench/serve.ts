@@ -338,7 +338,7 @@ export async function multipartRanges(ctx: ServeContext): Promise<Section> {
     ),
     ratio(
       'multipart.rate.multi/single',
-      'multipart req/s: ranged multipart / ranged single range',
+      'multipart req/s: ranged multipart / single range',
       rate('ranged multipart'),
       rate('ranged single'),
       { issue: 5, op: '>=', limit: 0.5 },

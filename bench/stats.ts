@@ -114,3 +114,11 @@ export function formatNumber(value: number): string {
   if (Math.abs(value) >= 10) return value.toFixed(1);
   return value.toFixed(2);
 }
+
+/** A ratio for people: 2 decimals, 4 below 0.1, 3 when 2 would round onto the limit (0.9986x). */
+export function formatRatio(value: number, limit?: number): string {
+  if (!Number.isFinite(value)) return `${value}x`;
+  let digits = value < 0.1 ? 4 : 2;
+  if (limit !== undefined && value !== limit && Number(value.toFixed(digits)) === limit) digits = 3;
+  return `${value.toFixed(digits)}x`;
+}
