@@ -3,7 +3,7 @@
  * interleaved round by round, reported as medians and ratios. Writes bench/results/<time>.json,
  * latest.json and latest.svg. See docs-bench.md for what each section measures.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
@@ -39,14 +39,9 @@ function firstLine(command: string, args: string[]): string {
 }
 
 function nginxVersion(): string {
-  try {
-    return execFileSync('/usr/sbin/nginx', ['-v'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch {
-    return 'unknown';
-  }
+  // `nginx -v` prints to stderr and exits 0.
+  const result = spawnSync('/usr/sbin/nginx', ['-v'], { encoding: 'utf8' });
+  return `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() || 'unknown';
 }
 
 function packageVersion(name: string): string {
@@ -66,7 +61,7 @@ function machine() {
     memoryGiB: Number((totalmem() / 1024 ** 3).toFixed(1)),
     kernel: release(),
     node: process.version,
-    nginx: nginxVersion().trim() || firstLine('/usr/sbin/nginx', ['-v']),
+    nginx: nginxVersion(),
     wrk: firstLine('wrk', ['-v']),
     curl: firstLine('curl', ['--version']),
     aria2c: firstLine('aria2c', ['--version']),
