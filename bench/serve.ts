@@ -235,6 +235,16 @@ export async function bigTransfers(ctx: ServeContext): Promise<Section> {
         ),
       );
     }
+    if (servers.includes('baseline')) {
+      section.ratios.push(
+        ratio(
+          `big.${c.key}.ranged/baseline`,
+          `${title}: ranged / baseline`,
+          m(c.key, 'ranged'),
+          m(c.key, 'baseline'),
+        ),
+      );
+    }
     section.ratios.push(
       ratio(
         `big.${c.key}.ranged/nginx`,
