@@ -16,8 +16,6 @@ import {
   RemoteChangedError,
   UsageError,
 } from '../errors.js';
-import { GET_HELP, runGet } from './get.js';
-import { runServe } from './serve.js';
 
 const HELP = `Usage: ranged <command> [options]
 
@@ -72,13 +70,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${version()}\n`);
       return 0;
     case 'serve':
-      return runServe(rest);
+      // Each command loads only its own modules: `get` stays small in memory without the server.
+      return (await import('./serve.js')).runServe(rest);
     case 'get':
       if (rest.includes('--help') || rest.includes('-h')) {
-        process.stdout.write(GET_HELP);
+        process.stdout.write((await import('./get.js')).GET_HELP);
         return 0;
       }
-      return runGet(rest);
+      return (await import('./get.js')).runGet(rest);
     default:
       throw new UsageError(
         `Cannot run "${command}": unknown command (expected serve or get; see ranged --help)`,
