@@ -34,10 +34,11 @@ import {
 import {
   addSpan,
   heldPrefix,
+  idleAction,
   planSegments,
   type Span,
+  slowSegments,
   spanBytes,
-  splitLargest,
 } from '../core/segments.js';
 import {
   AbortedError,
@@ -58,6 +59,10 @@ import { loadJournal, removeJournal, saveJournal, syncDirectory } from './journa
 import { createThrottle, type Throttle } from './throttle.js';
 
 const MiB = 1024 * 1024;
+/** How often (ms) every connection's speed is sampled for the tail decisions. */
+const SPEED_TICK = 250;
+/** Restarts of one slow connection before it is left alone. */
+const MAX_SLOW_RESTARTS = 2;
 
 export interface DownloadOptions {
   /** Path of the finished file. While downloading, the data is in `OUT.part` and the journal in
@@ -94,6 +99,9 @@ export interface DownloadOptions {
   saveBytes?: number;
   /** Segments are never split below this size (planning and work stealing). @default 256 KiB */
   minSegment?: number;
+  /** A connection below 0.3x the median speed of the others for this long (ms) is reconnected.
+   * @default 3_000 */
+  slowGrace?: number;
   /** Progress callback period in ms. @default 250 */
   progressInterval?: number;
   /** Restarts allowed when the remote file changes during one call. @default 3 */
@@ -171,6 +179,39 @@ interface Claim {
   cursor: number;
   /** Exclusive end; lowered when another connection steals the upper part. */
   end: number;
+  /** End of the bytes received and being written: a steal splits above this, not `cursor`. */
+  reserved: number;
+  /** Bytes received for this claim (its speed samples count these). */
+  received: number;
+  samples: Sample[];
+  /** Since when it has been slow compared with the others (core slowSegments()). */
+  slowSince: number | undefined;
+  /** Times it was restarted for being slow. */
+  restarts: number;
+  /** Set while a restart is requested: the next failure reopens at once, without a retry. */
+  restarting: boolean;
+  /** The other claim racing for the same remainder (both end at the same byte). */
+  rival: Claim | undefined;
+  /** It raced or was raced once: never again (a loser's connection would race the winner). */
+  raced: boolean;
+  /** Closes the response being read, if any. */
+  stop: (() => void) | undefined;
+}
+
+function newClaim(cursor: number, end: number): Claim {
+  return {
+    cursor,
+    end,
+    reserved: cursor,
+    received: 0,
+    samples: [],
+    slowSince: undefined,
+    restarts: 0,
+    restarting: false,
+    rival: undefined,
+    raced: false,
+    stop: undefined,
+  };
 }
 
 interface Run {
@@ -234,6 +275,8 @@ class Engine {
   fetchedBytes = 0;
   resumedBytes: number | undefined;
   restarts = 0;
+  /** Remainders raced by an idle connection (tail racing). */
+  races = 0;
   state: DownloadState = 'connecting';
   samples: Sample[] = [];
   checksum: Checksum | undefined;
@@ -666,6 +709,7 @@ class Engine {
     this.maxConnections = this.connectionsFor(size);
     const minBytes = this.options.minSegment ?? 256 * 1024;
     const saveTimer = setInterval(() => this.save(run), this.options.saveInterval ?? 1_000);
+    const speedTimer = setInterval(() => this.checkSpeeds(run), SPEED_TICK);
     let firstRes: RangeResponse | undefined = first.res;
     this.emit('downloading');
     try {
@@ -681,7 +725,7 @@ class Engine {
         if (firstRes !== undefined) {
           const index = plan.findIndex((s) => s.start === first.claimStart);
           const span = plan.splice(Math.max(index, 0), 1)[0] as Span;
-          const claim: Claim = { cursor: span.start, end: span.end };
+          const claim = newClaim(span.start, span.end);
           run.active.add(claim);
           run.pool = plan;
           workers.push(this.worker(run, claim, firstRes));
@@ -706,6 +750,7 @@ class Engine {
       this.fail(run, error);
     } finally {
       clearInterval(saveTimer);
+      clearInterval(speedTimer);
     }
     firstRes?.body.destroy();
     return this.settle(run);
@@ -715,7 +760,7 @@ class Engine {
   async fetchPlain(run: Run, res: RangeResponse): Promise<DownloadResult> {
     this.maxConnections = 1;
     const saveTimer = setInterval(() => this.save(run), this.options.saveInterval ?? 1_000);
-    const claim: Claim = { cursor: heldPrefix(run.done), end: run.journal.size ?? Infinity };
+    const claim = newClaim(heldPrefix(run.done), run.journal.size ?? Infinity);
     // Bytes past the held prefix are fetched again in order; forget them.
     run.done = claim.cursor > 0 ? [{ start: 0, end: claim.cursor }] : [];
     run.active.add(claim);
@@ -852,23 +897,96 @@ class Engine {
     await saveJournal(this.paths.journal, run.journal);
   }
 
-  /** Takes the next segment from the pool, or steals half of the largest remainder. */
+  /**
+   * Takes the next segment from the pool; else steals half of the largest remainder; else races
+   * the remainder expected to finish last (core idleAction()).
+   */
   claim(run: Run): Claim | undefined {
     if (run.controller.signal.aborted) return undefined;
     const span = run.pool.shift();
     if (span !== undefined) {
-      const claim = { cursor: span.start, end: span.end };
+      const claim = newClaim(span.start, span.end);
       run.active.add(claim);
       return claim;
     }
     const active = [...run.active];
-    const split = splitLargest(active, { minBytes: this.options.minSegment ?? 256 * 1024 });
-    if (split === undefined) return undefined;
-    const victim = active[split.index] as Claim;
-    const claim = { cursor: split.at, end: victim.end };
-    victim.end = split.at; // the victim stops at `at` (fetchClaim re-reads `end` per chunk)
+    const action = idleAction(
+      active.map((c) => ({
+        cursor: Math.max(c.cursor, c.reserved),
+        end: c.end,
+        bytesPerSecond: speedOf(c),
+        raced: c.raced,
+      })),
+      { minBytes: this.options.minSegment ?? 256 * 1024 },
+    );
+    if (action.kind === 'none') return undefined;
+    const victim = active[action.index] as Claim;
+    if (action.kind === 'steal') {
+      const claim = newClaim(action.at, victim.end);
+      victim.end = action.at; // the victim stops at `at` (its sink re-reads `end` per chunk)
+      run.active.add(claim);
+      return claim;
+    }
+    // A race: both fetch the same bytes from the same version (every 206 is checked against the
+    // journal's validators), so writing them twice at the same offsets is harmless. Whichever
+    // cursor gets ahead wins; the other is stopped (see `overtake()`).
+    const claim = newClaim(victim.cursor, victim.end);
+    claim.rival = victim;
+    victim.rival = claim;
+    claim.raced = true;
+    victim.raced = true;
     run.active.add(claim);
+    this.races++;
     return claim;
+  }
+
+  /**
+   * After a write by `claim` in a race: once its cursor reaches its rival's, every byte the rival
+   * still wants is written or will be written by `claim`, so the rival stops.
+   */
+  overtake(claim: Claim): void {
+    const rival = claim.rival;
+    if (rival === undefined || claim.cursor < rival.cursor) return;
+    claim.rival = undefined;
+    rival.rival = undefined;
+    rival.end = Math.min(rival.end, rival.cursor);
+    rival.stop?.();
+  }
+
+  /** Samples every claim's speed and restarts those that stay far slower than the others. */
+  checkSpeeds(run: Run): void {
+    const now = this.now();
+    const claims = [...run.active];
+    for (const c of claims) {
+      c.samples = addSample(c.samples, { time: now, bytes: c.received }, { window: 3_000 });
+    }
+    const { slowSince, restart } = slowSegments(
+      claims.map((c) => ({
+        bytesPerSecond: speedOf(c),
+        left: c.rival === undefined ? c.end - c.cursor : 0,
+        slowSince: c.slowSince,
+      })),
+      {
+        now,
+        graceMs: this.options.slowGrace ?? 3_000,
+        minBytes: this.options.minSegment ?? 256 * 1024,
+      },
+    );
+    claims.forEach((c, i) => {
+      c.slowSince = slowSince[i];
+    });
+    for (const i of restart) {
+      const c = claims[i] as Claim;
+      if (c.restarts >= MAX_SLOW_RESTARTS || c.stop === undefined) continue;
+      c.restarts++;
+      c.restarting = true;
+      c.slowSince = undefined;
+      c.samples = [];
+      this.notice(
+        `A connection at byte ${c.cursor} is much slower than the others: reconnecting (${c.restarts}/${MAX_SLOW_RESTARTS})`,
+      );
+      c.stop();
+    }
   }
 
   async worker(run: Run, first: Claim | undefined, res: RangeResponse | undefined): Promise<void> {
@@ -877,11 +995,22 @@ class Engine {
     try {
       for (;;) {
         claim ??= this.claim(run);
-        if (claim === undefined) return;
+        if (claim === undefined) {
+          // Nothing to steal or race yet. While a segment that might turn out slow is still
+          // running (its speed is measured after a second), stay around to race it.
+          if (![...run.active].some((c) => !c.raced && c.cursor < c.end)) return;
+          await sleep(SPEED_TICK, undefined, { signal: run.controller.signal }).catch(
+            () => undefined,
+          );
+          if (run.controller.signal.aborted) return;
+          continue;
+        }
         try {
           await this.fetchClaim(run, claim, response, claim.cursor);
         } finally {
           run.active.delete(claim);
+          if (claim.rival !== undefined) claim.rival.rival = undefined;
+          claim.rival = undefined;
         }
         claim = undefined;
         response = undefined;
@@ -930,6 +1059,10 @@ class Engine {
         response?.body.destroy();
         response = undefined;
         if (signal.aborted) throw signal.reason;
+        if (claim.restarting) {
+          claim.restarting = false; // a slow connection stopped on purpose: reopen at once
+          continue;
+        }
         if (claim.cursor > before) attempt = 0;
         if (
           error instanceof HttpStatusError &&
@@ -1014,23 +1147,40 @@ class Engine {
   async pump(run: Run, claim: Claim, res: RangeResponse, bodyStart: number): Promise<void> {
     const signal = run.controller.signal;
     const saveBytes = this.options.saveBytes ?? MiB;
-    let position = bodyStart;
+    const position = bodyStart;
     const write = async (data: Buffer, at: number): Promise<boolean> => {
       if (this.throttle !== undefined) await this.throttle.take(data.length, signal);
       if (signal.aborted) return false;
       await writeAt(run.fh, data, at, this.paths.part);
       this.fetchedBytes += data.length;
-      claim.cursor = at + data.length;
-      run.done = addSpan(run.done, { start: at, end: claim.cursor });
+      claim.cursor = Math.max(claim.cursor, at + data.length);
+      run.done = addSpan(run.done, { start: at, end: at + data.length });
       run.unsaved += data.length;
       if (run.unsaved >= saveBytes * Math.max(1, run.active.size)) this.save(run);
+      this.overtake(claim);
       return claim.cursor < claim.end;
     };
-    await res.body.read(
+    claim.stop = () => res.body.destroy();
+    try {
+      await this.readInto(claim, res, position, write);
+    } finally {
+      claim.stop = undefined;
+    }
+  }
+
+  readInto(
+    claim: Claim,
+    res: RangeResponse,
+    bodyStart: number,
+    write: (data: Buffer, at: number) => Promise<boolean>,
+  ): Promise<void> {
+    let position = bodyStart;
+    return res.body.read(
       (chunk) => {
         let data = chunk;
         let at = position;
         position += chunk.length;
+        claim.received += chunk.length;
         if (at < claim.cursor) {
           const skip = Math.min(data.length, claim.cursor - at);
           data = data.subarray(skip);
@@ -1040,11 +1190,20 @@ class Engine {
         if (data.length === 0) return true;
         if (at >= claim.end) return false;
         if (at + data.length > claim.end) data = data.subarray(0, claim.end - at);
+        claim.reserved = at + data.length;
         return write(data, at);
       },
       { stallTimeout: this.options.stallTimeout ?? 30_000 },
     );
   }
+}
+
+/** A claim's speed once it has been sampled for a second or more; undefined before. */
+function speedOf(claim: Claim): number | undefined {
+  const first = claim.samples[0];
+  const last = claim.samples.at(-1);
+  if (first === undefined || last === undefined || last.time - first.time < 1_000) return undefined;
+  return rate(claim.samples);
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

@@ -209,8 +209,22 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
   let settleBody: { resolve(): void; reject(e: Error): void } | undefined;
   let reading = false;
   let delivering = false;
+  /** Stopped by the caller (sink answered false, or destroy()): read() resolves. */
+  let stopped = false;
   let closed = false;
 
+  /**
+   * Settles read(), but never while the sink still holds a chunk: the caller may close the file
+   * once read() settles, so a write in flight must finish first.
+   */
+  const settleRead = (error: Error | undefined): void => {
+    if (delivering || settleBody === undefined) return;
+    const settle = settleBody;
+    settleBody = undefined;
+    if (error === undefined || complete) settle.resolve();
+    else if (stopped) settle.resolve();
+    else settle.reject(error);
+  };
   const fail = (error: Error): void => {
     if (failure !== undefined || complete) return;
     failure = error;
@@ -219,8 +233,7 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
     signal.removeEventListener('abort', onAbort);
     settleHead?.reject(error);
     settleHead = undefined;
-    settleBody?.reject(error);
-    settleBody = undefined;
+    settleRead(error);
   };
   const netError = (reason: string, cause?: unknown): NetworkError =>
     new NetworkError(
@@ -233,8 +246,7 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
     clearTimeout(timer);
     socket.destroy();
     signal.removeEventListener('abort', onAbort);
-    settleBody?.resolve();
-    settleBody = undefined;
+    settleRead(undefined);
   };
   const arm = (): void => {
     clearTimeout(timer);
@@ -285,12 +297,14 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
   const stop = (): void => {
     if (complete || failure !== undefined) return;
     complete = ended();
-    if (!complete) failure = netError('closed by the client');
+    if (!complete) {
+      failure = netError('closed by the client');
+      stopped = true;
+    }
     clearTimeout(timer);
     socket.destroy();
     signal.removeEventListener('abort', onAbort);
-    settleBody?.resolve();
-    settleBody = undefined;
+    settleRead(undefined);
   };
   /** Runs one delivery with the socket paused, then resumes reading or settles. */
   const pump = (data: Buffer): void => {
@@ -300,7 +314,7 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
     deliver(data).then(
       (more) => {
         delivering = false;
-        if (failure !== undefined || complete) return;
+        if (failure !== undefined || complete) return settleRead(failure);
         if (!more) return stop();
         if (ended()) return finish();
         if (closed) {
@@ -312,6 +326,7 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
       },
       (error: unknown) => {
         delivering = false;
+        if (failure !== undefined || complete) return settleRead(failure);
         fail(error instanceof Error ? error : new Error(String(error)));
       },
     );

@@ -162,3 +162,122 @@ export function splitLargest(
   if (victim === undefined || left < 2 * minBytes) return undefined;
   return { index, at: victim.cursor + Math.ceil(left / 2) };
 }
+
+/** A segment in flight with what is known of its speed, for the tail decisions. */
+export interface RunningSegment extends ActiveSegment {
+  /** Bytes per second over the last few seconds; undefined until measured (never raced then). */
+  bytesPerSecond: number | undefined;
+  /** Whether two connections fetch, or fetched, this remainder (never raced again nor split). */
+  raced: boolean;
+}
+
+export type IdleAction =
+  /** Take `[at, end)` of segment `index`, whose owner stops at `at` (work stealing). */
+  | { kind: 'steal'; index: number; at: number }
+  /** Fetch the remainder `[cursor, end)` of segment `index` too; the first to get there wins. */
+  | { kind: 'race'; index: number }
+  /** Nothing worth doing: the connection can close. */
+  | { kind: 'none' };
+
+export interface IdleOptions {
+  /** Both halves of a steal keep at least this many bytes. @default 128 KiB */
+  minBytes?: number;
+  /** Only race a remainder expected to take longer than this at its current speed. @default 500 */
+  minRaceMs?: number;
+}
+
+/**
+ * What a connection that has run out of work does (FIELD.md gap 4). First it steals the upper
+ * half of the largest remainder that can be split (`splitLargest()`). When every remainder is too
+ * small to split, it races the remainder expected to finish last (remaining bytes over its
+ * measured speed; 0 bytes/s, a stalled connection, is slowest), so a slow connection cannot hold
+ * back the last bytes. A segment whose speed is not measured yet is not raced (it may just have
+ * started), and segments already raced are neither split nor raced again.
+ */
+export function idleAction(
+  active: readonly RunningSegment[],
+  options: IdleOptions = {},
+): IdleAction {
+  const free = active.map((s, i) => ({ s, i })).filter(({ s }) => !s.raced);
+  const split = splitLargest(
+    free.map(({ s }) => s),
+    options.minBytes === undefined ? {} : { minBytes: options.minBytes },
+  );
+  if (split !== undefined) {
+    return { kind: 'steal', index: (free[split.index] as { i: number }).i, at: split.at };
+  }
+  const minRaceMs = options.minRaceMs ?? 500;
+  let best: { i: number; ms: number; left: number } | undefined;
+  for (const { s, i } of free) {
+    const left = s.end - s.cursor;
+    if (left <= 0) continue;
+    const speed = s.bytesPerSecond;
+    if (speed === undefined) continue;
+    const ms = speed <= 0 ? Number.POSITIVE_INFINITY : (left * 1000) / speed;
+    if (ms <= minRaceMs) continue;
+    if (best === undefined || ms > best.ms || (ms === best.ms && left > best.left)) {
+      best = { i, ms, left };
+    }
+  }
+  return best === undefined ? { kind: 'none' } : { kind: 'race', index: best.i };
+}
+
+/** One connection's speed record for `slowSegments()`. */
+export interface SpeedRecord {
+  /** Bytes per second over the last few seconds; undefined until measured. */
+  bytesPerSecond: number | undefined;
+  /** Bytes this connection still has to fetch. */
+  left: number;
+  /** When (ms, the caller's clock) it was first seen slow; undefined when it is not slow. */
+  slowSince: number | undefined;
+}
+
+export interface SlowOptions {
+  /** Current time in ms (same clock as `slowSince`). */
+  now: number;
+  /** Slow means below this fraction of the median speed of the others. @default 0.3 */
+  ratio?: number;
+  /** Restart only after being slow this long, in ms. @default 3_000 */
+  graceMs?: number;
+  /** Never restart for fewer bytes left than this. @default 256 KiB */
+  minBytes?: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/**
+ * Finds connections to restart (Surge's rule, FIELD.md gap 4): a connection whose speed stays
+ * below `ratio` times the median of the others for `graceMs` is likely on a bad path, and a fresh
+ * request for its remainder usually gets a better one. Returns the new `slowSince` of every record
+ * and the indices to restart. Needs at least two other measured connections to compare with.
+ */
+export function slowSegments(
+  records: readonly SpeedRecord[],
+  options: SlowOptions,
+): { slowSince: (number | undefined)[]; restart: number[] } {
+  const ratio = options.ratio ?? 0.3;
+  const graceMs = options.graceMs ?? 3_000;
+  const minBytes = options.minBytes ?? 256 * 1024;
+  const slowSince: (number | undefined)[] = [];
+  const restart: number[] = [];
+  records.forEach((r, i) => {
+    const others = records
+      .filter((o, j) => j !== i && o.bytesPerSecond !== undefined && o.left > 0)
+      .map((o) => o.bytesPerSecond as number);
+    const slow =
+      others.length >= 2 &&
+      r.bytesPerSecond !== undefined &&
+      r.left >= minBytes &&
+      r.bytesPerSecond < ratio * median(others);
+    const since = slow ? (r.slowSince ?? options.now) : undefined;
+    slowSince.push(since);
+    if (since !== undefined && options.now - since >= graceMs) restart.push(i);
+  });
+  return { slowSince, restart };
+}

@@ -38,6 +38,8 @@ export interface OriginOptions {
   hangAfter?: number | undefined;
   /** @default 1 */
   hangResponses: number;
+  /** The first `requests` 206 responses are throttled to `bytesPerSecond` (one slow path). */
+  slowFirst?: { requests: number; bytesPerSecond: number } | undefined;
   /** Responses whose range starts exactly at `at` are throttled to `bytesPerSecond`. */
   slowStart?: { at: number; bytesPerSecond: number } | undefined;
   /** Answer the first N requests with `failStatus`. @default 0 */
@@ -65,6 +67,10 @@ export interface RecordedRequest {
   ifRange: string | undefined;
   acceptEncoding: string | undefined;
   status: number;
+  /** Body bytes written for this request. */
+  sent: number;
+  /** Whether the whole body was written. */
+  finished: boolean;
 }
 
 export interface Origin {
@@ -91,6 +97,7 @@ export async function startOrigin(
   let failed = 0;
   let dropped = 0;
   let hung = 0;
+  let slowed = 0;
   const opts: OriginOptions = {
     path: '/file.bin',
     ranges: true,
@@ -130,11 +137,20 @@ export async function startOrigin(
     },
   };
 
-  async function send(res: http.ServerResponse, data: Buffer, start: number): Promise<void> {
+  async function send(
+    res: http.ServerResponse,
+    data: Buffer,
+    start: number,
+    record: RecordedRequest,
+  ): Promise<void> {
     const hang =
       opts.hangAfter !== undefined && hung < opts.hangResponses ? opts.hangAfter : undefined;
     if (hang !== undefined) hung++;
-    const slow = opts.slowStart?.at === start ? opts.slowStart.bytesPerSecond : undefined;
+    let slow = opts.slowStart?.at === start ? opts.slowStart.bytesPerSecond : undefined;
+    if (record.status === 206 && opts.slowFirst !== undefined && slowed < opts.slowFirst.requests) {
+      slowed++;
+      slow = opts.slowFirst.bytesPerSecond;
+    }
     const drop =
       opts.dropAfter !== undefined && dropped < opts.dropResponses ? opts.dropAfter : undefined;
     if (drop !== undefined) dropped++;
@@ -152,6 +168,7 @@ export async function startOrigin(
         if (n > 0) {
           res.write(data.subarray(offset, offset + n));
           origin.served += n;
+          record.sent += n;
         }
         // Let the bytes leave, then cut the connection without a proper end.
         await sleep(20);
@@ -160,6 +177,7 @@ export async function startOrigin(
       }
       const ok = res.write(data.subarray(offset, offset + n));
       origin.served += n;
+      record.sent += n;
       offset += n;
       if (!ok) {
         await new Promise<void>((resolve) => {
@@ -176,6 +194,7 @@ export async function startOrigin(
       if (bytesPerSecond !== undefined) await sleep(Math.ceil((n * 1000) / bytesPerSecond));
     }
     res.end();
+    record.finished = true;
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -186,6 +205,8 @@ export async function startOrigin(
       ifRange: header(req.headers['if-range']),
       acceptEncoding: req.headers['accept-encoding'],
       status: 0,
+      sent: 0,
+      finished: false,
     };
     origin.requests.push(record);
     const finish = (status: number, headers: Record<string, string> = {}): void => {
@@ -244,7 +265,7 @@ export async function startOrigin(
     if (range === undefined) {
       record.status = 200;
       res.writeHead(200, { ...headers, 'content-length': String(data.length) });
-      await send(res, data, 0);
+      await send(res, data, 0, record);
       return;
     }
     let { start, end } = range;
@@ -258,7 +279,7 @@ export async function startOrigin(
       'content-range': `bytes ${start}-${end}/${data.length}`,
       'content-length': String(end - start + 1),
     });
-    await send(res, data.subarray(start, end + 1), start);
+    await send(res, data.subarray(start, end + 1), start, record);
   }
 
   const server = http.createServer((req, res) => {

@@ -467,3 +467,61 @@ test('download() stays correct under limitRate', async (t) => {
   await download(origin.url, opts(out, { limitRate: 1024 * 1024, connections: 2 })).done;
   assert.deepEqual(await readFile(out), body);
 });
+
+test('download() races a slow tail on an idle connection instead of waiting for it', async (t) => {
+  const body = fixture(4 * MiB);
+  // The first range response crawls at 32 KiB/s: alone, its 1 MiB segment would take 32 s. With
+  // 1 MiB segments nothing can be split, so only a race can take its remainder.
+  const { origin, out } = await setup(t, body, {
+    slowFirst: { requests: 1, bytesPerSecond: 32 * 1024 },
+  });
+  const result = await download(origin.url, opts(out, { connections: 4, minSegment: MiB })).done;
+  assert.deepEqual(await readFile(out), body);
+  const slow = origin.requests[0];
+  assert.equal(slow?.status, 206);
+  assert.equal(slow?.finished, false, 'the slow response was cut, not waited for');
+  assert.ok((slow?.sent ?? 0) < MiB / 2, `the slow response sent ${slow?.sent}`);
+  // The racer asked for the slow segment's remainder, up to the byte before 1 MiB, and got it all.
+  const racer = origin.requests.find((r) => {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(r.range ?? '');
+    return m !== null && Number(m[1]) > 0 && Number(m[1]) < MiB && Number(m[2]) === MiB - 1;
+  });
+  assert.ok(racer !== undefined, origin.requests.map((r) => r.range).join(', '));
+  assert.equal(racer.finished, true);
+  assert.equal(racer.ifRange, '"v1-4194304"');
+  // Racing costs at most the slow connection's overlap, never a second copy of the file.
+  assert.ok(result.fetchedBytes < body.length + MiB / 2, `fetched ${result.fetchedBytes}`);
+});
+
+test('download() reconnects a connection far slower than the others', async (t) => {
+  const body = fixture(16 * MiB);
+  const { origin, out } = await setup(t, body, {
+    bytesPerSecond: 2 * MiB,
+    slowFirst: { requests: 1, bytesPerSecond: 32 * 1024 },
+  });
+  const notices: string[] = [];
+  await download(
+    origin.url,
+    opts(out, {
+      connections: 4,
+      minSegment: MiB,
+      slowGrace: 200,
+      onNotice: (m) => notices.push(m),
+    }),
+  ).done;
+  assert.deepEqual(await readFile(out), body);
+  assert.ok(
+    notices.some((m) => /much slower than the others: reconnecting/.test(m)),
+    notices.join('\n'),
+  );
+  assert.equal(origin.requests[0]?.finished, false);
+  // The new request continues the slow segment [0, 4 MiB) where it stopped.
+  const sent = origin.requests[0]?.sent ?? 0;
+  assert.ok(
+    origin.requests.some((r) => {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(r.range ?? '');
+      return m !== null && Number(m[1]) > 0 && Number(m[1]) <= sent && Number(m[2]) === 4 * MiB - 1;
+    }),
+    origin.requests.map((r) => r.range).join(', '),
+  );
+});

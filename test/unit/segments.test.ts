@@ -3,10 +3,15 @@ import { test } from 'node:test';
 import {
   addSpan,
   heldPrefix,
+  type IdleAction,
+  idleAction,
   missingSpans,
   normalizeSpans,
   planSegments,
+  type RunningSegment,
   type Span,
+  type SpeedRecord,
+  slowSegments,
   spanBytes,
   splitLargest,
 } from '../../src/core/segments.js';
@@ -144,5 +149,117 @@ const splitCases: [
 for (const [name, active, minBytes, expected] of splitCases) {
   test(`splitLargest() ${name}`, () => {
     assert.deepEqual(splitLargest(active, { minBytes }), expected);
+  });
+}
+
+const KiB = 1024;
+const seg = (
+  cursor: number,
+  end: number,
+  bytesPerSecond: number | undefined,
+  raced = false,
+): RunningSegment => ({ cursor, end, bytesPerSecond, raced });
+
+const idleCases: [string, RunningSegment[], IdleAction][] = [
+  [
+    'steals half of the largest remainder',
+    [seg(0, 1000 * KiB, 100)],
+    { kind: 'steal', index: 0, at: 500 * KiB },
+  ],
+  [
+    'races the remainder expected to finish last when none can be split',
+    [seg(0, 200 * KiB, 10 * 1024 * KiB), seg(300 * KiB, 400 * KiB, 32 * KiB)],
+    { kind: 'race', index: 1 },
+  ],
+  [
+    'counts a stalled connection (0 bytes/s) as slowest',
+    [seg(0, 200 * KiB, 32 * KiB), seg(300 * KiB, 310 * KiB, 0)],
+    { kind: 'race', index: 1 },
+  ],
+  [
+    'leaves a segment whose speed is not measured yet',
+    [seg(0, 200 * KiB, 1 * KiB), seg(300 * KiB, 310 * KiB, undefined)],
+    { kind: 'race', index: 0 },
+  ],
+  [
+    'neither splits nor races a raced segment',
+    [seg(0, 10_000 * KiB, 1, true), seg(20_000 * KiB, 20_100 * KiB, 1_000 * KiB)],
+    { kind: 'none' },
+  ],
+  [
+    'steals from an unraced segment next to a raced one',
+    [seg(0, 10_000 * KiB, 1, true), seg(20_000 * KiB, 21_000 * KiB, 1)],
+    { kind: 'steal', index: 1, at: 20_500 * KiB },
+  ],
+  ['does not race a remainder about to finish', [seg(0, 100 * KiB, 1_000 * KiB)], { kind: 'none' }],
+  ['does nothing when all is fetched', [seg(100, 100, 5)], { kind: 'none' }],
+  ['does nothing with no segment', [], { kind: 'none' }],
+];
+for (const [name, active, expected] of idleCases) {
+  test(`idleAction() ${name}`, () => {
+    assert.deepEqual(idleAction(active, { minBytes: 128 * KiB, minRaceMs: 500 }), expected);
+  });
+}
+
+const rec = (bytesPerSecond: number | undefined, slowSince?: number, left = MiB): SpeedRecord => ({
+  bytesPerSecond,
+  left,
+  slowSince,
+});
+const MiB = 1024 * KiB;
+
+const slowCases: [string, SpeedRecord[], number, (number | undefined)[], number[]][] = [
+  [
+    'marks a connection below 0.3x the median of the others',
+    [rec(10 * MiB), rec(10 * MiB), rec(2 * MiB)],
+    1_000,
+    [undefined, undefined, 1_000],
+    [],
+  ],
+  [
+    'restarts it once it stayed slow for the grace period',
+    [rec(10 * MiB), rec(10 * MiB), rec(2 * MiB, 1_000)],
+    4_000,
+    [undefined, undefined, 1_000],
+    [2],
+  ],
+  [
+    'forgets a connection that sped up',
+    [rec(10 * MiB), rec(10 * MiB), rec(5 * MiB, 1_000)],
+    4_000,
+    [undefined, undefined, undefined],
+    [],
+  ],
+  [
+    'needs two others to compare with',
+    [rec(10 * MiB), rec(KiB, 0)],
+    9_000,
+    [undefined, undefined],
+    [],
+  ],
+  [
+    'ignores unmeasured connections',
+    [rec(10 * MiB), rec(undefined), rec(KiB, 0)],
+    9_000,
+    [undefined, undefined, undefined],
+    [],
+  ],
+  [
+    'never restarts for a small remainder',
+    [rec(10 * MiB), rec(10 * MiB), rec(KiB, 0, 10 * KiB)],
+    9_000,
+    [undefined, undefined, undefined],
+    [],
+  ],
+];
+for (const [name, records, now, slowSince, restart] of slowCases) {
+  test(`slowSegments() ${name}`, () => {
+    assert.deepEqual(
+      slowSegments(records, { now, graceMs: 3_000, ratio: 0.3, minBytes: 256 * KiB }),
+      {
+        slowSince,
+        restart,
+      },
+    );
   });
 }
