@@ -76,27 +76,34 @@ export function planResponse(
 
   const etag = file.etag ?? fileETag(file);
   const lastModified = Math.floor(file.mtimeMs / 1000) * 1000;
-  const validators = {
-    ETag: etag,
-    'Last-Modified': formatHttpDate(lastModified),
-    ...(options.cacheControl === undefined ? {} : { 'Cache-Control': options.cacheControl }),
+  const lastModifiedText = formatHttpDate(lastModified);
+  const cacheControl = options.cacheControl;
+  /** Adds the validators (and Cache-Control) to a header object built for one response. */
+  const withValidators = (headers: Record<string, string>): Record<string, string> => {
+    headers.ETag = etag;
+    headers['Last-Modified'] = lastModifiedText;
+    if (cacheControl !== undefined) headers['Cache-Control'] = cacheControl;
+    return headers;
   };
   const current = { etag, lastModified };
 
   // RFC 9110 §13.2.2: preconditions are evaluated before Range (steps 1-4, then step 5).
   const outcome = evaluatePreconditions(req.headers, current);
-  if (outcome === 'failed') return textResponse(412, 'Precondition Failed', validators);
+  if (outcome === 'failed') return textResponse(412, 'Precondition Failed', withValidators({}));
   if (outcome === 'not-modified') {
     // §15.4.5: a 304 carries the validators and caching fields, no content or content metadata.
     const headers: Record<string, string> = { ETag: etag };
-    if (options.cacheControl !== undefined) headers['Cache-Control'] = options.cacheControl;
+    if (cacheControl !== undefined) headers['Cache-Control'] = cacheControl;
     return { status: 304, headers, body: [] };
   }
 
-  const base = { 'Accept-Ranges': 'bytes', ...validators };
   const whole = (): ResponsePlan => ({
     status: 200,
-    headers: { ...base, 'Content-Type': file.type, 'Content-Length': String(file.size) },
+    headers: withValidators({
+      'Accept-Ranges': 'bytes',
+      'Content-Type': file.type,
+      'Content-Length': String(file.size),
+    }),
     body: file.size > 0 ? [{ start: 0, end: file.size - 1 }] : [],
   });
 
@@ -104,50 +111,48 @@ export function planResponse(
   // GET." §13.1.5: a false If-Range condition means the Range is ignored too.
   if (method !== 'GET' || !ifRangeAllows(req.headers.ifRange, current)) return whole();
 
-  const parsed = parseRange(req.headers.range, file.size, {
-    ...(options.maxRanges === undefined ? {} : { maxRanges: options.maxRanges }),
-  });
-  switch (parsed.kind) {
-    case 'absent':
-    case 'ignored':
-      return whole();
-    case 'unsatisfiable':
-      // §15.5.17: a 416 to a byte-range request SHOULD carry Content-Range: bytes */length.
-      return textResponse(416, 'Range Not Satisfiable', {
-        ...base,
+  const parsed = parseRange(req.headers.range, file.size, options);
+  if (parsed.kind === 'absent' || parsed.kind === 'ignored') return whole();
+  if (parsed.kind === 'unsatisfiable') {
+    // §15.5.17: a 416 to a byte-range request SHOULD carry Content-Range: bytes */length.
+    return textResponse(
+      416,
+      'Range Not Satisfiable',
+      withValidators({
+        'Accept-Ranges': 'bytes',
         'Content-Range': formatContentRange(undefined, file.size),
-      });
-    case 'ranges':
-      break;
+      }),
+    );
   }
 
-  const [first, ...rest] = parsed.ranges;
+  const ranges = parsed.ranges;
+  const first = ranges[0];
   if (first === undefined) return whole();
-  if (rest.length === 0) {
+  if (ranges.length === 1) {
     // §15.3.7.1: a single part: Content-Range plus the selected bytes.
     return {
       status: 206,
-      headers: {
-        ...base,
+      headers: withValidators({
+        'Accept-Ranges': 'bytes',
         'Content-Type': file.type,
         'Content-Range': formatContentRange(first, file.size),
         'Content-Length': String(first.end - first.start + 1),
-      },
+      }),
       body: [{ start: first.start, end: first.end }],
     };
   }
   // §15.3.7.2: several parts in multipart/byteranges. §17.15 (denial of service): never send more
   // than the whole file would cost; then the whole file is the cheaper, still correct, answer.
   const boundary = typeof options.boundary === 'string' ? options.boundary : options.boundary();
-  const multipart = planMultipart(parsed.ranges, { size: file.size, type: file.type, boundary });
+  const multipart = planMultipart(ranges, { size: file.size, type: file.type, boundary });
   if (multipart.length >= file.size) return whole();
   return {
     status: 206,
-    headers: {
-      ...base,
+    headers: withValidators({
+      'Accept-Ranges': 'bytes',
       'Content-Type': `multipart/byteranges; boundary=${boundary}`,
       'Content-Length': String(multipart.length),
-    },
+    }),
     body: multipart.parts,
   };
 }

@@ -2,18 +2,13 @@
  * createHandler(): maps request paths to files below a root folder, safely, and serves them.
  * Works as a plain `node:http` request listener and as Connect/Express-style middleware.
  */
-import { closeSync, realpathSync } from 'node:fs';
+import { realpathSync, type Stats, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { resolveUrlPath } from '../core/url-path.js';
+import { type Lease, OpenFileCache } from './file-cache.js';
 import { sendListing } from './listing.js';
-import {
-  type OpenFile,
-  openForServing,
-  type ServeFileOptions,
-  sendOpenFile,
-  typeForPath,
-} from './serve-file.js';
+import { type ServeFileOptions, sendOpenFile, typeForPath } from './serve-file.js';
 
 export interface HandlerOptions extends Omit<ServeFileOptions, 'type'> {
   /** Serve and list names that start with a dot. @default false */
@@ -22,10 +17,19 @@ export interface HandlerOptions extends Omit<ServeFileOptions, 'type'> {
   index?: string | false;
   /** Show a listing for folders without an index file (HTML, or JSON on `Accept: application/json`). @default true */
   listing?: boolean;
+  /**
+   * Descriptors kept open for recently served files (each request still stats the path, so edits
+   * are seen at once); 0 opens and closes the file for every request. @default 64
+   */
+  openFiles?: number;
 }
 
 export type NextFunction = (error?: unknown) => void;
-export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => void;
+export interface Handler {
+  (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void;
+  /** Closes the descriptors the handler keeps open for hot files. */
+  close(): void;
+}
 
 /** True if `child` is `root` or inside it; `..`-prefixed names like `..foo` are fine. */
 export function isPathInside(root: string, child: string): boolean {
@@ -66,16 +70,22 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
   const dotfiles = options.dotfiles ?? false;
   let realRoot: string | undefined;
 
+  const cache = new OpenFileCache({ max: options.openFiles ?? 64 });
+
   /**
-   * Resolves a path below the root to its real path and opens it, or says why not. Every path
+   * Resolves a path below the root to its real path and stats it, or says why not. Every path
    * served, index files included, goes through here: a symlink may point anywhere, and only its
    * target's real path decides.
    */
-  const openInside = (base: string, path: string): OpenFile | 'outside' => {
+  const findInside = (base: string, path: string): Found => {
     const real = realpathSync.native(path);
-    if (!isPathInside(base, real)) return 'outside';
-    if (!dotfiles && real !== base && hasDotSegment(real.slice(base.length))) return 'outside';
-    return openForServing(real);
+    if (!isPathInside(base, real)) return { kind: 'refused' };
+    if (!dotfiles && real !== base && hasDotSegment(real.slice(base.length)))
+      return { kind: 'refused' };
+    const stats = statSync(real);
+    if (stats.isFile()) return { kind: 'file', real, stats };
+    if (stats.isDirectory()) return { kind: 'folder', real };
+    return { kind: 'refused' }; // FIFOs, sockets, devices are never opened
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
@@ -87,43 +97,49 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
       if (next) return next(error);
       return sendStatus(res, 500, 'Internal Server Error');
     };
+    const serve = async (file: { real: string; stats: Stats }, name: string) => {
+      let lease: Lease;
+      try {
+        lease = cache.acquire(file.real, file.stats);
+      } catch (error) {
+        return failed(error);
+      }
+      try {
+        await sendOpenFile(req, res, lease, typeForPath(name), options);
+      } finally {
+        lease.release();
+      }
+    };
     const resolved = resolveUrlPath(req.url ?? '/', { dotfiles });
     if (resolved.kind === 'bad-request') return sendStatus(res, 400, 'Bad Request');
     if (resolved.kind === 'not-found') return notFound();
 
-    let file: OpenFile | 'outside';
+    let found: Found;
     let base: string;
     try {
       realRoot ??= realpathSync.native(root);
       base = realRoot;
-      file = openInside(base, join(base, ...resolved.segments));
+      found = findInside(base, join(base, ...resolved.segments));
     } catch (error) {
       return failed(error);
     }
-    if (file === 'outside') return notFound();
+    if (found.kind === 'refused') return notFound();
+    if (found.kind === 'file') return serve(found, resolved.segments.at(-1) ?? '');
 
-    if (file.stats.isFile()) {
-      return sendOpenFile(req, res, file, typeForPath(resolved.segments.at(-1) ?? ''), options);
-    }
     // A folder.
-    closeSync(file.fd);
     if (!resolved.trailingSlash && resolved.segments.length > 0) {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       return sendStatus(res, 301, 'Moved Permanently', { Location: `${path}/${resolved.query}` });
     }
     const dir = join(base, ...resolved.segments);
     if (index !== false) {
-      let indexFile: OpenFile | 'outside' | undefined;
+      let indexFile: Found | undefined;
       try {
-        indexFile = openInside(base, join(dir, index));
+        indexFile = findInside(base, join(dir, index));
       } catch (error) {
         if (!isMissing(error)) return failed(error);
       }
-      if (indexFile !== undefined && indexFile !== 'outside') {
-        if (indexFile.stats.isFile())
-          return sendOpenFile(req, res, indexFile, typeForPath(index), options);
-        closeSync(indexFile.fd);
-      }
+      if (indexFile?.kind === 'file') return serve(indexFile, index);
     }
     if (options.listing === false) return notFound();
     const method = req.method ?? 'GET';
@@ -134,13 +150,19 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
     return sendListing(req, res, dir, resolved.segments, { dotfiles }).catch(failed);
   };
 
-  return (req, res, next) => {
+  const handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
     handle(req, res, next).catch((error: unknown) => {
       if (next) next(error);
       else sendStatus(res, 500, 'Internal Server Error');
     });
   };
+  return Object.assign(handler, { close: () => cache.close() });
 }
+
+type Found =
+  | { kind: 'file'; real: string; stats: Stats }
+  | { kind: 'folder'; real: string }
+  | { kind: 'refused' };
 
 function hasDotSegment(relativePath: string): boolean {
   return relativePath.split(sep).some((s) => s.startsWith('.'));

@@ -92,11 +92,15 @@ export async function serveFile(
     closeSync(file.fd);
     throw Object.assign(new Error(`Cannot serve "${filePath}": a folder`), { code: 'EISDIR' });
   }
-  await sendOpenFile(req, res, file, options.type ?? typeForPath(filePath), options);
+  try {
+    await sendOpenFile(req, res, file, options.type ?? typeForPath(filePath), options);
+  } finally {
+    closeSync(file.fd);
+  }
 }
 
 /**
- * Writes the planned response for an open regular file and closes its descriptor. A file that
+ * Writes the planned response for an open regular file; the caller closes the descriptor. A file that
  * shrinks while it is sent makes the response end short by destroying the socket, so the client
  * sees a truncated transfer and never a silently wrong body.
  */
@@ -108,49 +112,45 @@ export async function sendOpenFile(
   options: ServeFileOptions = {},
 ): Promise<void> {
   const { fd, stats } = file;
-  try {
-    const planOptions: PlanOptions = { boundary: randomBoundary };
-    if (options.maxRanges !== undefined) planOptions.maxRanges = options.maxRanges;
-    if (options.cacheControl !== undefined) planOptions.cacheControl = options.cacheControl;
-    const h = req.headers;
-    const plan = planResponse(
-      {
-        method: req.method ?? 'GET',
-        headers: {
-          range: h.range,
-          ifRange: joined(h['if-range']),
-          ifMatch: h['if-match'],
-          ifNoneMatch: h['if-none-match'],
-          ifModifiedSince: h['if-modified-since'],
-          ifUnmodifiedSince: h['if-unmodified-since'],
-        },
+  const planOptions: PlanOptions = { boundary: randomBoundary };
+  if (options.maxRanges !== undefined) planOptions.maxRanges = options.maxRanges;
+  if (options.cacheControl !== undefined) planOptions.cacheControl = options.cacheControl;
+  const h = req.headers;
+  const plan = planResponse(
+    {
+      method: req.method ?? 'GET',
+      headers: {
+        range: h.range,
+        ifRange: joined(h['if-range']),
+        ifMatch: h['if-match'],
+        ifNoneMatch: h['if-none-match'],
+        ifModifiedSince: h['if-modified-since'],
+        ifUnmodifiedSince: h['if-unmodified-since'],
       },
-      { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, type },
-      planOptions,
-    );
-    if (req.method === 'HEAD' || plan.body.length === 0) {
-      res.writeHead(plan.status, plan.headers);
+    },
+    { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, type },
+    planOptions,
+  );
+  if (req.method === 'HEAD' || plan.body.length === 0) {
+    res.writeHead(plan.status, plan.headers);
+    res.end();
+    return;
+  }
+  const length = Number(plan.headers['Content-Length']);
+  if (length <= SMALL_BODY) {
+    const body = readSmallBody(fd, plan.body, length);
+    if (body === undefined) {
+      // The file shrank between stat and read: ask the client to come back for the new version.
+      res.writeHead(503, { 'Retry-After': '1', 'Content-Length': '0' });
       res.end();
       return;
     }
-    const length = Number(plan.headers['Content-Length']);
-    if (length <= SMALL_BODY) {
-      const body = readSmallBody(fd, plan.body, length);
-      if (body === undefined) {
-        // The file shrank between fstat and read: answer as if it had never been there.
-        res.writeHead(503, { 'Retry-After': '1', 'Content-Length': '0' });
-        res.end();
-        return;
-      }
-      res.writeHead(plan.status, plan.headers);
-      res.end(body);
-      return;
-    }
     res.writeHead(plan.status, plan.headers);
-    if (await writeLargeBody(res, fd, plan.body)) res.end();
-  } finally {
-    closeSync(fd);
+    res.end(body);
+    return;
   }
+  res.writeHead(plan.status, plan.headers);
+  if (await writeLargeBody(res, fd, plan.body)) res.end();
 }
 
 function joined(value: string | string[] | undefined): string | undefined {

@@ -148,6 +148,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       const timer = setTimeout(() => server.closeAllConnections(), closeGrace);
       await closed;
       clearTimeout(timer);
+      handler.close();
     })();
     return closing;
   };
