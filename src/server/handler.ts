@@ -2,7 +2,7 @@
  * createHandler(): maps request paths to files below a root folder, safely, and serves them.
  * Works as a plain `node:http` request listener and as Connect/Express-style middleware.
  */
-import { realpathSync, type Stats, statSync } from 'node:fs';
+import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { resolveUrlPath } from '../core/url-path.js';
@@ -73,19 +73,29 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
   const cache = new OpenFileCache({ max: options.openFiles ?? 64 });
 
   /**
-   * Resolves a path below the root to its real path and stats it, or says why not. Every path
-   * served, index files included, goes through here: a symlink may point anywhere, and only its
-   * target's real path decides.
+   * Finds what `segments` name below the real root, or says why not. Every path served, index
+   * files included, goes through here. Without symlinks on the way (the common case), one lstat per
+   * segment shows the path is its own real path, and the last lstat is the file's stat. With a
+   * symlink anywhere, the real path decides: it must stay inside the root, and (unless dotfiles
+   * are on) contain no hidden name.
    */
-  const findInside = (base: string, path: string): Found => {
+  const findInside = (base: string, segments: readonly string[]): Found => {
+    let path = base;
+    let stats: Stats | undefined;
+    for (const segment of segments) {
+      path = `${path}${sep}${segment}`;
+      stats = lstatSync(path);
+      if (stats.isSymbolicLink()) return viaRealpath(base, join(base, ...segments));
+    }
+    stats ??= statSync(base);
+    return classify(path, stats);
+  };
+  const viaRealpath = (base: string, path: string): Found => {
     const real = realpathSync.native(path);
     if (!isPathInside(base, real)) return { kind: 'refused' };
     if (!dotfiles && real !== base && hasDotSegment(real.slice(base.length)))
       return { kind: 'refused' };
-    const stats = statSync(real);
-    if (stats.isFile()) return { kind: 'file', real, stats };
-    if (stats.isDirectory()) return { kind: 'folder', real };
-    return { kind: 'refused' }; // FIFOs, sockets, devices are never opened
+    return classify(real, statSync(real));
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
@@ -119,7 +129,7 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
     try {
       realRoot ??= realpathSync.native(root);
       base = realRoot;
-      found = findInside(base, join(base, ...resolved.segments));
+      found = findInside(base, resolved.segments);
     } catch (error) {
       return failed(error);
     }
@@ -135,7 +145,7 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
     if (index !== false) {
       let indexFile: Found | undefined;
       try {
-        indexFile = findInside(base, join(dir, index));
+        indexFile = findInside(base, [...resolved.segments, index]);
       } catch (error) {
         if (!isMissing(error)) return failed(error);
       }
@@ -157,6 +167,12 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
     });
   };
   return Object.assign(handler, { close: () => cache.close() });
+}
+
+function classify(real: string, stats: Stats): Found {
+  if (stats.isFile()) return { kind: 'file', real, stats };
+  if (stats.isDirectory()) return { kind: 'folder', real };
+  return { kind: 'refused' }; // FIFOs, sockets, devices are never opened
 }
 
 type Found =

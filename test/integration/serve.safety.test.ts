@@ -84,6 +84,16 @@ test('serve follows a symlink that stays inside the root', async (t) => {
   assert.equal(res.body.toString(), 'inside');
 });
 
+test('serve follows a symlinked folder that stays inside the root', async (t) => {
+  const tree = await makeTree({ pub: { real: { 'in.txt': 'inside' } } });
+  t.after(tree.cleanup);
+  await symlink(join(tree.dir, 'pub', 'real'), join(tree.dir, 'pub', 'alias'));
+  const server = await listen(t, { root: join(tree.dir, 'pub') });
+  const res = await rawGet(server.url, '/alias/in.txt', { Range: 'bytes=0-1' });
+  assert.equal(res.status, 206);
+  assert.equal(res.body.toString(), 'in');
+});
+
 test('serve shows dotfiles only with dotfiles: true', async (t) => {
   const url = await setup(t, { dotfiles: true });
   const res = await rawGet(url, '/.env');
