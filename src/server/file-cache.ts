@@ -4,6 +4,7 @@
  * length and ETag, and a file replaced by rename (a new inode) gets a new descriptor.
  */
 import { closeSync, type Stats } from 'node:fs';
+import { fileETag } from '../core/validators.js';
 import { openForServing } from './serve-file.js';
 
 interface Entry {
@@ -16,12 +17,16 @@ interface Entry {
   evicted: boolean;
   /** Used since the last idle sweep. */
   used: boolean;
+  /** The ETag last computed for this file, and the size and time it was computed for. */
+  etag?: { size: number; mtimeMs: number; value: string };
 }
 
 export interface Lease {
   fd: number;
   /** Stats of the descriptor's file, fresh for this request. */
   stats: Stats;
+  /** The file's strong ETag for these stats. */
+  etag: string;
   /** Returns the descriptor to the cache (or closes it if it was evicted meanwhile). */
   release(): void;
 }
@@ -78,11 +83,17 @@ export class OpenFileCache {
     }
     entry.refs++;
     entry.used = true;
+    let etag = entry.etag;
+    if (etag?.size !== current.size || etag.mtimeMs !== current.mtimeMs) {
+      etag = { size: current.size, mtimeMs: current.mtimeMs, value: fileETag(current) };
+      entry.etag = etag;
+    }
     const leased = entry;
     let released = false;
     return {
       fd: leased.fd,
       stats: current,
+      etag: etag.value,
       release: () => {
         if (released) return;
         released = true;

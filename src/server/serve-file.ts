@@ -54,6 +54,8 @@ export function randomBoundary(): string {
 export interface OpenFile {
   fd: number;
   stats: Stats;
+  /** The strong ETag, when the caller already knows it; computed from the stats otherwise. */
+  etag?: string;
 }
 
 /**
@@ -128,7 +130,13 @@ export async function sendOpenFile(
         ifUnmodifiedSince: h['if-unmodified-since'],
       },
     },
-    { size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, type },
+    {
+      size: stats.size,
+      mtimeMs: stats.mtimeMs,
+      ino: stats.ino,
+      type,
+      ...(file.etag === undefined ? {} : { etag: file.etag }),
+    },
     planOptions,
   );
   if (req.method === 'HEAD' || plan.body.length === 0) {
