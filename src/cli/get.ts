@@ -215,6 +215,12 @@ export async function runGet(args: string[]): Promise<number> {
   }
 }
 
+/** Columns of the terminal on stderr; 80 when it does not say (a pty without a size reports 0). */
+function terminalWidth(): number {
+  const columns = process.stderr.columns;
+  return typeof columns === 'number' && columns > 0 ? columns : 80;
+}
+
 /** Progress on stderr: a live bar on a terminal, a line every 5 s otherwise, nothing when quiet. */
 class ProgressUi {
   readonly quiet: boolean;
@@ -231,7 +237,7 @@ class ProgressUi {
     this.last = p;
     if (this.quiet) return;
     if (this.tty) {
-      const width = process.stderr.columns ?? 80;
+      const width = terminalWidth();
       process.stderr.write(`\r${renderBar(p, { width })}\x1b[K`);
       this.drawn = true;
       return;
@@ -259,7 +265,7 @@ class ProgressUi {
     if (this.quiet) return;
     if (this.tty && this.last !== undefined) {
       this.clear();
-      process.stderr.write(`${renderBar(this.last, { width: process.stderr.columns ?? 80 })}\n`);
+      process.stderr.write(`${renderBar(this.last, { width: terminalWidth() })}\n`);
     }
     this.drawn = false;
   }

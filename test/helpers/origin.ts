@@ -81,6 +81,8 @@ export interface Origin {
   options: OriginOptions;
   /** Body bytes written to sockets so far. */
   served: number;
+  /** Responses in progress now (their connections are open). */
+  readonly open: number;
   requests: RecordedRequest[];
   /** Replaces the file with new bytes: a new ETag and Last-Modified. */
   replace(body: Buffer): void;
@@ -125,6 +127,9 @@ export async function startOrigin(
     base: '',
     options: opts,
     served: 0,
+    get open() {
+      return active;
+    },
     requests: [],
     replace(next) {
       current = next;

@@ -1,0 +1,87 @@
+/**
+ * `ranged get` on a real pseudo-terminal (util-linux `script`): the progress bar, and the p/r keys
+ * checked against the origin (connections closed and no bytes while paused) and the journal.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeJournal } from '../../src/core/journal.js';
+import { CLI } from '../helpers/get-cli.js';
+import { fixture, startOrigin } from '../helpers/origin.js';
+
+const SCRIPT = '/usr/bin/script';
+const MiB = 1024 * 1024;
+const skip = existsSync(SCRIPT) ? false : `${SCRIPT} is absent (apt-get install bsdutils)`;
+
+async function waitFor(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 1500 && !check(); i++) await sleep(10);
+  assert.ok(check(), `never happened: ${what}`);
+}
+
+function quote(arg: string): string {
+  return `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+test('ranged get on a terminal draws a bar, pauses on p and resumes on r', { skip }, async (t) => {
+  const body = fixture(8 * MiB);
+  const origin = await startOrigin(body, { bytesPerSecond: 2 * MiB });
+  const dir = await mkdtemp(join(tmpdir(), 'ranged-get-tty-'));
+  const command = [process.execPath, CLI, 'get', origin.url, '-c', '2'].map(quote).join(' ');
+  // -q quiet, -f flush, -e exit with the child's code, -c the command; the log goes nowhere.
+  const child = spawn(SCRIPT, ['-qfec', command, '/dev/null'], {
+    cwd: dir,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, COLUMNS: '120', LINES: '40' },
+  });
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await origin.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  let screen = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    screen += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    screen += d;
+  });
+  const exited = once(child, 'exit');
+
+  await waitFor('1 MiB served', () => origin.served >= MiB);
+  await waitFor('a progress bar', () => /\[#*\.*\]\s+\d+%.*MiB\/s\s+ETA \d+:\d\d/.test(screen));
+  child.stdin.write('p');
+  await waitFor('the pause notice', () =>
+    /Paused: connections closed, progress saved/.test(screen),
+  );
+  await waitFor('every connection closed', () => origin.open === 0);
+  const journal = decodeJournal(await readFile(join(dir, 'file.bin.part.json'), 'utf8'));
+  assert.equal(journal.kind, 'ok');
+  const held = journal.kind === 'ok' ? journal.journal.done : [];
+  assert.ok(held.length > 0, 'the journal holds bytes');
+  const part = await readFile(join(dir, 'file.bin.part'));
+  for (const s of held)
+    assert.deepEqual(part.subarray(s.start, s.end), body.subarray(s.start, s.end));
+  const served = origin.served;
+  const requests = origin.requests.length;
+  await sleep(300);
+  assert.equal(origin.served, served, 'no bytes while paused');
+  assert.equal(origin.requests.length, requests, 'no request while paused');
+  assert.match(screen, /paused \(r or Enter resumes\)/);
+
+  origin.options.bytesPerSecond = undefined;
+  child.stdin.write('r');
+  const [code] = (await exited) as [number | null];
+  assert.equal(code, 0, screen);
+  assert.match(screen, /Resuming/);
+  assert.match(screen, /Saved "file\.bin" \(8\.0 MiB\)/);
+  assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
+  // The resumed requests carried If-Range and asked only for what was missing.
+  for (const r of origin.requests.slice(requests)) assert.equal(r.ifRange, '"v1-8388608"');
+  assert.ok(origin.served <= body.length + 2 * MiB, `served ${origin.served}`);
+});
