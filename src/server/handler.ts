@@ -4,9 +4,10 @@
  */
 import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { resolveUrlPath } from '../core/url-path.js';
 import { type Lease, OpenFileCache } from './file-cache.js';
+import { isServable } from './inside-root.js';
 import { sendListing } from './listing.js';
 import { type ServeFileOptions, sendOpenFile, typeForPath } from './serve-file.js';
 
@@ -29,12 +30,6 @@ export interface Handler {
   (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void;
   /** Closes the descriptors the handler keeps open for hot files. */
   close(): void;
-}
-
-/** True if `child` is `root` or inside it; `..`-prefixed names like `..foo` are fine. */
-export function isPathInside(root: string, child: string): boolean {
-  const rel = relative(root, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 function sendStatus(
@@ -92,9 +87,7 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
   };
   const viaRealpath = (base: string, path: string): Found => {
     const real = realpathSync.native(path);
-    if (!isPathInside(base, real)) return { kind: 'refused' };
-    if (!dotfiles && real !== base && hasDotSegment(real.slice(base.length)))
-      return { kind: 'refused' };
+    if (!isServable(base, real, { dotfiles })) return { kind: 'refused' };
     return classify(real, statSync(real));
   };
 
@@ -157,7 +150,7 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
       return sendStatus(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
     }
     // An unreadable folder gets the status a file would get (403/404), not a 500.
-    return sendListing(req, res, dir, resolved.segments, { dotfiles }).catch(failed);
+    return sendListing(req, res, dir, resolved.segments, { dotfiles, root: base }).catch(failed);
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
@@ -179,10 +172,6 @@ type Found =
   | { kind: 'file'; real: string; stats: Stats }
   | { kind: 'folder'; real: string }
   | { kind: 'refused' };
-
-function hasDotSegment(relativePath: string): boolean {
-  return relativePath.split(sep).some((s) => s.startsWith('.'));
-}
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

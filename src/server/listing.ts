@@ -2,7 +2,7 @@
  * Folder listings: an HTML page for people, JSON (`Accept: application/json`) for scripts. This is
  * the I/O shell; core/listing-view.ts decides the order, the links and the documents.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import {
@@ -15,6 +15,7 @@ import {
 } from '../core/listing-view.js';
 import { fileETag } from '../core/validators.js';
 import { LISTING_CSP, LISTING_CSS, LISTING_SCRIPT } from './assets.js';
+import { isServable } from './inside-root.js';
 import { typeForPath } from './serve-file.js';
 
 export type { ListingEntry } from '../core/listing-view.js';
@@ -26,7 +27,7 @@ export type { ListingEntry } from '../core/listing-view.js';
  */
 export async function readListing(
   dir: string,
-  options: { dotfiles: boolean },
+  options: { dotfiles: boolean; root?: string },
 ): Promise<ListingEntry[]> {
   const names = (await readdir(dir)).filter(
     (name) => (options.dotfiles || !name.startsWith('.')) && !name.includes('\\'),
@@ -35,7 +36,13 @@ export async function readListing(
     names.map(async (name): Promise<ListingEntry | undefined> => {
       let stats: Awaited<ReturnType<typeof stat>>;
       try {
-        stats = await stat(join(dir, name));
+        const path = join(dir, name);
+        // A symlink is listed only if it could be served: nothing about a target outside the
+        // root (not even its size or time) is shown.
+        if (options.root !== undefined && (await lstat(path)).isSymbolicLink()) {
+          if (!isServable(options.root, await realpath(path), options)) return undefined;
+        }
+        stats = await stat(path);
       } catch {
         return undefined; // a dangling symlink or a file removed meanwhile
       }
@@ -67,7 +74,7 @@ export async function sendListing(
   res: ServerResponse,
   dir: string,
   segments: string[],
-  options: { dotfiles: boolean },
+  options: { dotfiles: boolean; root?: string },
 ): Promise<void> {
   const target = req.url ?? '/';
   const q = target.indexOf('?');

@@ -165,3 +165,19 @@ test('serve answers 404 for a FIFO instead of blocking on it', async (t) => {
   assert.equal((await rawGet(server.url, '/pipe')).status, 404);
   assert.equal((await rawGet(server.url, '/a.txt')).status, 200);
 });
+
+test('a folder listing shows no symlink that leads out of the root, nor its size', async (t) => {
+  const url = await setup(t);
+  const res = await rawGet(url, '/', { Accept: 'application/json' });
+  assert.equal(res.status, 200);
+  const names = (JSON.parse(res.body.toString()) as { entries: { name: string }[] }).entries.map(
+    (e) => e.name,
+  );
+  assert.ok(names.includes('inside-link.txt'), names.join(','));
+  assert.ok(names.includes('ok.txt'));
+  for (const hidden of ['escape.txt', 'escape-dir', 'to-dotfile.txt', '.env', '.git']) {
+    assert.ok(!names.includes(hidden), `${hidden} is listed`);
+  }
+  const html = await rawGet(url, '/');
+  assert.ok(!html.body.toString().includes('escape'));
+});
