@@ -60,3 +60,12 @@ export function isRetryableStatus(status: number): boolean {
   if (status === 408 || status === 429) return true;
   return status >= 500 && status <= 599 && status !== 501 && status !== 505;
 }
+
+/**
+ * Whether a failed status means "no more connections, please" rather than a failure: a 403, 429
+ * or 503 on a range request while another connection of the same download works (some hosts
+ * refuse every connection past the first few). The caller then continues with fewer.
+ */
+export function isRefusal(status: number, facts: { ranged: boolean; active: number }): boolean {
+  return [403, 429, 503].includes(status) && facts.ranged && facts.active > 1;
+}

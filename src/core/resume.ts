@@ -3,6 +3,8 @@
  * the download client receives. Pure: header values in, a verdict out (house rule 2).
  */
 import { parseContentRange } from './content-range.js';
+import type { Journal } from './journal.js';
+import { heldPrefix } from './segments.js';
 import { isETag, isWeak, parseHttpDate } from './validators.js';
 
 /** The identity of one version of a remote file, as recorded in the journal. */
@@ -200,4 +202,39 @@ export function checkResponse(
     return { kind: 'status', status: 416 };
   }
   return { kind: 'status', status: facts.status };
+}
+
+/** What a journal found on disk is worth, given the part file beside it. */
+export type Trust =
+  /** Its bytes may be continued (still to be confirmed by the probe's If-Range). */
+  | { kind: 'resume' }
+  /** It was written for another URL: never trusted, reported unless forced. */
+  | { kind: 'foreign'; url: string }
+  /** The part file is gone; `held` says whether the journal claimed any bytes. */
+  | { kind: 'part-missing'; held: boolean }
+  /** The part file has another size than the journal implies (truncated, replaced). */
+  | { kind: 'part-size'; size: number; expected: number }
+  /** No validator could prove the remote file unchanged. */
+  | { kind: 'unprovable'; reason: string };
+
+/**
+ * Whether the journal's bytes can be trusted: it must be for `url`, the part file must exist with
+ * the size the journal implies (the full size, or at least the held prefix when the size is
+ * unknown), and a resume needs a validator for If-Range (`canResume()`).
+ */
+export function trustJournal(
+  journal: Journal,
+  facts: { url: string; partSize: number | undefined },
+): Trust {
+  if (journal.url !== facts.url) return { kind: 'foreign', url: journal.url };
+  if (facts.partSize === undefined) return { kind: 'part-missing', held: journal.done.length > 0 };
+  const expected = journal.size ?? heldPrefix(journal.done);
+  if (journal.size === undefined ? facts.partSize < expected : facts.partSize !== expected) {
+    return { kind: 'part-size', size: facts.partSize, expected };
+  }
+  if (journal.done.length === 0) return { kind: 'resume' };
+  const verdict = canResume(journal);
+  return verdict.kind === 'restart'
+    ? { kind: 'unprovable', reason: verdict.reason }
+    : { kind: 'resume' };
 }

@@ -281,3 +281,11 @@ export function slowSegments(
   });
   return { slowSince, restart };
 }
+
+/**
+ * Connections for a file of `size` bytes: the number asked for, else 4 for files of 4 MiB or
+ * more and 1 below (a small file gains nothing from more round trips).
+ */
+export function connectionsFor(size: number, requested: number | undefined): number {
+  return requested ?? (size >= 4 * 1024 * 1024 ? 4 : 1);
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  isRefusal,
   isRetryableStatus,
   nextDelay,
   parseRetryAfter,
@@ -73,5 +74,20 @@ const statusCases: [number, boolean][] = [
 for (const [status, expected] of statusCases) {
   test(`isRetryableStatus() says ${expected} for ${status}`, () => {
     assert.equal(isRetryableStatus(status), expected);
+  });
+}
+
+const refusalCases: [number, boolean, number, boolean][] = [
+  [403, true, 2, true],
+  [429, true, 3, true],
+  [503, true, 2, true],
+  [403, true, 1, false],
+  [403, false, 2, false],
+  [404, true, 2, false],
+  [500, true, 4, false],
+];
+for (const [status, ranged, active, expected] of refusalCases) {
+  test(`isRefusal() is ${expected} for ${status} with ${active} connection(s)${ranged ? '' : ' without ranges'}`, () => {
+    assert.equal(isRefusal(status, { ranged, active }), expected);
   });
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Journal } from '../../src/core/journal.js';
 import {
   type Asked,
   canResume,
@@ -7,6 +8,8 @@ import {
   ifRangeValue,
   type RemoteVersion,
   type ResponseFacts,
+  type Trust,
+  trustJournal,
   type Verdict,
 } from '../../src/core/resume.js';
 
@@ -245,3 +248,78 @@ test('checkResponse() only proves a 200 is the same version with a usable valida
   );
   assert.equal(strong.kind === 'full' && strong.sameVersion, true);
 });
+
+const journalFor = (extra: Partial<Journal> = {}): Journal => ({
+  url: 'http://h/f',
+  size: 1000,
+  etag: '"a"',
+  lastModified: DATE,
+  acceptRanges: true,
+  done: [{ start: 0, end: 100 }],
+  ...extra,
+});
+const trustCases: [string, Journal, { url: string; partSize: number | undefined }, Trust][] = [
+  [
+    'trusts a matching journal and part file',
+    journalFor(),
+    { url: 'http://h/f', partSize: 1000 },
+    { kind: 'resume' },
+  ],
+  [
+    'refuses a journal for another URL',
+    journalFor(),
+    { url: 'http://h/g', partSize: 1000 },
+    { kind: 'foreign', url: 'http://h/f' },
+  ],
+  [
+    'starts over when the part file is missing',
+    journalFor(),
+    { url: 'http://h/f', partSize: undefined },
+    { kind: 'part-missing', held: true },
+  ],
+  [
+    'starts over quietly when a missing part file held nothing',
+    journalFor({ done: [] }),
+    { url: 'http://h/f', partSize: undefined },
+    { kind: 'part-missing', held: false },
+  ],
+  [
+    'starts over when the part file was truncated',
+    journalFor(),
+    { url: 'http://h/f', partSize: 10 },
+    { kind: 'part-size', size: 10, expected: 1000 },
+  ],
+  [
+    'accepts a longer part file when the size is unknown',
+    journalFor({ size: undefined }),
+    { url: 'http://h/f', partSize: 150 },
+    { kind: 'resume' },
+  ],
+  [
+    'refuses a shorter part file than the held prefix when the size is unknown',
+    journalFor({ size: undefined }),
+    { url: 'http://h/f', partSize: 50 },
+    { kind: 'part-size', size: 50, expected: 100 },
+  ],
+  [
+    'starts over without a usable validator',
+    journalFor({ etag: 'W/"a"', lastModified: undefined }),
+    { url: 'http://h/f', partSize: 1000 },
+    {
+      kind: 'unprovable',
+      reason:
+        'the server sent only a weak ETag and no Last-Modified, so an unchanged file cannot be proven',
+    },
+  ],
+  [
+    'trusts an empty journal without validators',
+    journalFor({ etag: undefined, lastModified: undefined, done: [] }),
+    { url: 'http://h/f', partSize: 1000 },
+    { kind: 'resume' },
+  ],
+];
+for (const [name, journal, facts, expected] of trustCases) {
+  test(`trustJournal() ${name}`, () => {
+    assert.deepEqual(trustJournal(journal, facts), expected);
+  });
+}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   addSpan,
+  connectionsFor,
   heldPrefix,
   type IdleAction,
   idleAction,
@@ -261,5 +262,18 @@ for (const [name, records, now, slowSince, restart] of slowCases) {
         restart,
       },
     );
+  });
+}
+
+const connectionCases: [number, number | undefined, number][] = [
+  [4 * 1024 * 1024, undefined, 4],
+  [4 * 1024 * 1024 - 1, undefined, 1],
+  [0, undefined, 1],
+  [100, 8, 8],
+  [10 * 1024 * 1024, 2, 2],
+];
+for (const [size, requested, expected] of connectionCases) {
+  test(`connectionsFor() gives ${expected} for ${size} bytes when ${requested ?? 'nothing'} is asked`, () => {
+    assert.equal(connectionsFor(size, requested), expected);
   });
 }

@@ -1,0 +1,99 @@
+/**
+ * `attempt()`: one pass of the resume path. Load the journal (if it can be trusted), probe the
+ * server (core `probeRange()`/`probeOutcome()` decide what to ask and what the answer means),
+ * fetch what is missing, then settle and finish. Pause, abort and a crash all end a pass with
+ * the journal saved; going on means running `attempt()` again.
+ */
+import { probeOutcome, probeRange } from '../core/probe.js';
+import { connectionsFor, spanBytes } from '../core/segments.js';
+import { FileSystemError, ProtocolError } from '../errors.js';
+import { requestChecked } from './checked-request.js';
+import { fetchPlain } from './fetch-plain.js';
+import { fetchRanged } from './fetch-ranged.js';
+import { finishRun, settleRun } from './finish.js';
+import { discardPart, fileExists, openRun } from './part-file.js';
+import { RestartNeeded } from './stops.js';
+import type { Transfer } from './transfer.js';
+import { loadTrustedJournal } from './trusted-journal.js';
+
+export interface Pass {
+  /** Stops this pass (pause, abort, a fatal error). */
+  controller: AbortController;
+  /** Told how many bytes the trusted journal holds, before anything is fetched. */
+  onResumable(bytes: number): void;
+}
+
+/** Runs one pass; resolves when `OUT` exists, rejects with why the pass stopped. */
+export async function attempt(t: Transfer, pass: Pass): Promise<{ size: number; url: string }> {
+  const { output, force } = t.settings;
+  if (!force && (await fileExists(output))) {
+    throw new FileSystemError(
+      `Cannot save "${output}": the file exists (use --force to replace it)`,
+    );
+  }
+  t.emit('connecting');
+  const journal = await loadTrustedJournal(t);
+  if (journal === undefined) await discardPart(t.paths);
+  pass.onResumable(journal === undefined ? 0 : spanBytes(journal.done));
+  const { controller } = pass;
+  if (journal?.size !== undefined && spanBytes(journal.done) === journal.size) {
+    const run = await openRun(t, journal, {
+      controller,
+      ranged: false,
+      resuming: true,
+      url: t.url,
+    });
+    return finishRun(t, run);
+  }
+  const asked = probeRange(journal, {
+    connections:
+      journal?.size === undefined ? 1 : connectionsFor(journal.size, t.settings.connections),
+    minBytes: t.settings.minSegment,
+  });
+  const { res, verdict } = await requestChecked(t, t.run?.url ?? t.url, asked, journal, {
+    signal: controller.signal,
+    retry: true,
+  });
+  const outcome = probeOutcome(t.url, journal, verdict);
+  switch (outcome.kind) {
+    case 'restart':
+      res.body.destroy();
+      throw new RestartNeeded(outcome.reason);
+    case 'unexpected':
+      res.body.destroy();
+      throw new ProtocolError(`Cannot download "${t.url}": unexpected response`);
+    case 'empty': {
+      res.body.destroy();
+      const run = await openRun(t, outcome.journal, {
+        controller,
+        ranged: true,
+        resuming: false,
+        url: res.url,
+      });
+      return finishRun(t, run);
+    }
+    case 'ranged': {
+      const run = await openRun(t, outcome.journal, {
+        controller,
+        ranged: true,
+        resuming: spanBytes(outcome.journal.done) > 0,
+        url: res.url,
+      });
+      await fetchRanged(t, run, { claimStart: outcome.claimStart, res });
+      await settleRun(t, run);
+      return finishRun(t, run);
+    }
+    case 'plain': {
+      if (outcome.notice !== undefined) t.notice(outcome.notice);
+      const run = await openRun(t, outcome.journal, {
+        controller,
+        ranged: false,
+        resuming: spanBytes(outcome.journal.done) > 0,
+        url: res.url,
+      });
+      await fetchPlain(t, run, res);
+      await settleRun(t, run);
+      return finishRun(t, run);
+    }
+  }
+}

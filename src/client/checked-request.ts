@@ -1,0 +1,114 @@
+/**
+ * `requestChecked()`: one download request whose response has been judged by core
+ * `checkResponse()`. A broken response becomes a ProtocolError and an error status a
+ * StatusFailure, so the caller only ever sees responses it can use. The probe retries here;
+ * connections retry in `fetchClaim()`.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRetryableStatus, nextDelay, parseRetryAfter } from '../core/backoff.js';
+import {
+  type Asked,
+  checkResponse,
+  ifRangeValue,
+  type RemoteVersion,
+  type Verdict,
+} from '../core/resume.js';
+import { HttpStatusError, NetworkError, ProtocolError } from '../errors.js';
+import { networkCode, type RangeResponse, requestRange } from './fetch-range.js';
+import { StatusFailure } from './stops.js';
+import type { Transfer } from './transfer.js';
+
+export interface CheckedResponse {
+  res: RangeResponse;
+  verdict: Verdict;
+}
+
+/**
+ * Sends one request for `asked` to `url` (with If-Range from `expected`) and checks the response.
+ * With `retry`, network failures and retryable statuses are retried with backoff. Resolves with a
+ * response whose verdict is partial, full, changed or complete.
+ */
+export async function requestChecked(
+  t: Transfer,
+  url: string,
+  asked: Asked,
+  expected: RemoteVersion | undefined,
+  options: { signal: AbortSignal; retry: boolean },
+): Promise<CheckedResponse> {
+  const { signal } = options;
+  const ifRange = expected === undefined || !asked.ranged ? undefined : ifRangeValue(expected);
+  const retries = t.settings.retries;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await requestOnce(t, url, asked, ifRange, expected, signal);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (!options.retry) throw error;
+      const code = networkCode(error);
+      // Nothing listens there, or the name does not resolve: no point waiting (curl and wget agree).
+      if (t.fetchedBytes === 0 && (code === 'ECONNREFUSED' || code === 'ENOTFOUND')) throw error;
+      if (!isRetryable(error) || attempt > retries) throw error;
+      const delay = nextDelay(attempt, t.policy, (error as StatusFailure).retryAfterMs);
+      t.notice(
+        `${(error as Error).message}; retrying in ${formatSeconds(delay)} (${attempt}/${retries})`,
+      );
+      await sleep(delay, undefined, { signal });
+    }
+  }
+}
+
+async function requestOnce(
+  t: Transfer,
+  url: string,
+  asked: Asked,
+  ifRange: string | undefined,
+  expected: RemoteVersion | undefined,
+  signal: AbortSignal,
+): Promise<CheckedResponse> {
+  const res = await requestRange(url, {
+    range: asked.ranged ? { start: asked.start, end: asked.end } : undefined,
+    ifRange,
+    signal,
+    maxRedirects: t.settings.maxRedirects,
+    timeout: t.settings.stallTimeout,
+    agents: t.agents,
+  });
+  const h = res.headers;
+  const verdict = checkResponse(
+    asked,
+    {
+      status: res.status,
+      contentRange: h['content-range'],
+      contentLength: h['content-length'],
+      contentEncoding: h['content-encoding'],
+      etag: h.etag,
+      lastModified: h['last-modified'],
+    },
+    expected,
+  );
+  if (verdict.kind === 'invalid') {
+    res.body.destroy();
+    throw new ProtocolError(`Cannot download "${t.url}": ${verdict.reason}`);
+  }
+  if (verdict.kind === 'status') {
+    res.body.destroy();
+    const status = verdict.status;
+    const message =
+      `Cannot download "${t.url}": the server answered ${status} ${res.statusMessage}`.trimEnd();
+    const retryAfter = parseRetryAfter(h['retry-after'], Date.now());
+    throw new StatusFailure(message, { status, url: res.url }, retryAfter);
+  }
+  return { res, verdict };
+}
+
+/** Network failures, stalls, 408, 429 and passing 5xx are worth another attempt. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof NetworkError) return true;
+  if (error instanceof HttpStatusError) return isRetryableStatus(error.status);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT';
+}
+
+export function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

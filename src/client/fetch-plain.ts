@@ -1,0 +1,35 @@
+/**
+ * `fetchPlain()`: plain mode, for a server that does not honour Range. One stream of the whole
+ * file; the bytes already held (the prefix) are skipped, not appended again.
+ */
+import { heldPrefix } from '../core/segments.js';
+import { fetchClaim } from './fetch-claim.js';
+import type { RangeResponse } from './fetch-range.js';
+import { scheduleSave } from './journal-saver.js';
+import { failRun, newClaim, type Run, type Transfer } from './transfer.js';
+
+/** Fetches a run from `res` (a 200). Never throws: a failure is recorded in the run. */
+export async function fetchPlain(t: Transfer, run: Run, res: RangeResponse): Promise<void> {
+  t.maxConnections = 1;
+  const saveTimer = setInterval(() => scheduleSave(t, run), t.settings.saveInterval);
+  const claim = newClaim(heldPrefix(run.done), run.journal.size ?? Infinity);
+  // Bytes past the held prefix are fetched again in order; forget them.
+  run.done = claim.cursor > 0 ? [{ start: 0, end: claim.cursor }] : [];
+  run.active.add(claim);
+  t.emit('downloading');
+  try {
+    await fetchClaim(t, run, claim, res, 0);
+  } catch (error) {
+    failRun(run, error);
+  } finally {
+    run.active.delete(claim);
+    clearInterval(saveTimer);
+  }
+  if (
+    run.journal.size === undefined &&
+    run.failure === undefined &&
+    !run.controller.signal.aborted
+  ) {
+    run.journal = { ...run.journal, size: claim.cursor };
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The end of a pass. `settleRun()` runs after the connections stop: it saves the journal, and
+ * reports why the pass stopped unless every byte is held. `finishRun()` then makes the file
+ * durable, verifies it, and only then renames `OUT.part` to `OUT` (house rule 8).
+ */
+import { rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { spanBytes } from '../core/segments.js';
+import { ChecksumMismatchError, FileSystemError, RangedError } from '../errors.js';
+import { hashFile } from './checksum.js';
+import { fsError } from './fs-error.js';
+import { removeJournal, saveJournal, syncDirectory } from './journal-file.js';
+import { saveRun } from './journal-saver.js';
+import { discardPart, fileExists } from './part-file.js';
+import { PauseStop, stoppedError } from './stops.js';
+import type { Run, Transfer } from './transfer.js';
+
+/**
+ * After the connections stop: waits for a save in progress, saves again, and closes the part file
+ * when the pass cannot finish. Throws the run's failure, the abort reason or a save error;
+ * resolves when every byte is held and `finishRun()` may go on.
+ */
+export async function settleRun(t: Transfer, run: Run): Promise<void> {
+  await run.saving;
+  let saveError: unknown;
+  try {
+    await saveRun(t, run);
+  } catch (error) {
+    saveError = error;
+  }
+  const signal = run.controller.signal;
+  if (run.failure === undefined && !signal.aborted && saveError === undefined) return;
+  run.closed = true;
+  await run.fh.close();
+  if (run.failure !== undefined) throw run.failure;
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof PauseStop) t.emit('paused');
+    throw reason instanceof RangedError ? reason : stoppedError(t.settings.output, t.paths.journal);
+  }
+  throw saveError;
+}
+
+/** Every byte is held: sync, verify, rename, remove the journal. */
+export async function finishRun(t: Transfer, run: Run): Promise<{ size: number; url: string }> {
+  const output = t.settings.output;
+  const size = run.journal.size ?? spanBytes(run.done);
+  if (!run.closed) {
+    try {
+      await run.fh.sync();
+    } catch (error) {
+      throw fsError('write', t.paths.part, error);
+    } finally {
+      run.closed = true;
+      await run.fh.close();
+    }
+    await saveJournal(t.paths.journal, { ...run.journal, size, done: [{ start: 0, end: size }] });
+  }
+  t.emit('verifying');
+  const checksum = t.settings.checksum;
+  if (checksum !== undefined) {
+    const actual = await hashFile(t.paths.part, checksum.algorithm);
+    if (actual !== checksum.hex) {
+      await discardPart(t.paths);
+      throw new ChecksumMismatchError(
+        `Cannot verify "${output}": ${checksum.algorithm} is ${actual}, expected ${checksum.hex}; the download was discarded`,
+        { expected: checksum.hex, actual },
+      );
+    }
+  }
+  if (!t.settings.force && (await fileExists(output))) {
+    throw new FileSystemError(
+      `Cannot save "${output}": the file exists (use --force to replace it)`,
+    );
+  }
+  try {
+    await rename(t.paths.part, output);
+  } catch (error) {
+    throw fsError('rename', t.paths.part, error);
+  }
+  await syncDirectory(dirname(output));
+  await removeJournal(t.paths.journal);
+  t.run = undefined;
+  return { size, url: run.url };
+}

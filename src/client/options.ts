@@ -1,0 +1,112 @@
+/**
+ * `DownloadOptions`, and `resolveSettings()`, which checks them and fills in every default in one
+ * place (house rule 10: limits are parameters with documented defaults).
+ */
+import { UsageError } from '../errors.js';
+import { type Checksum, parseChecksum } from './checksum.js';
+import type { DownloadProgress } from './download.js';
+
+const MiB = 1024 * 1024;
+
+export interface DownloadOptions {
+  /** Path of the finished file. While downloading, the data is in `OUT.part` and the journal in
+   * `OUT.part.json`, beside it. */
+  output: string;
+  /** Parallel connections on a range-capable server. @default 4 for files of 4 MiB or more, else 1 */
+  connections?: number;
+  /** `ALGO:HEX` (sha256, sha1, md5, sha512), or a parsed Checksum; verified before the rename. */
+  checksum?: string | Checksum;
+  /** Retries per connection after a network failure, a stall, 408, 429 or a 5xx; the count starts
+   * again whenever a connection makes progress. @default 10 */
+  retries?: number;
+  /** Overall rate cap in bytes per second. @default unlimited */
+  limitRate?: number;
+  /** Replace an existing `output`, and discard an unreadable or foreign journal. @default false */
+  force?: boolean;
+  /** Stops the download with the journal saved; `done` rejects with an AbortedError. */
+  signal?: AbortSignal;
+  /** Called about every `progressInterval` ms, and once when the state changes. */
+  onProgress?: (progress: DownloadProgress) => void;
+  /** Called with one-line messages worth showing a user: restarts, fallbacks, retries. */
+  onNotice?: (message: string) => void;
+  /** Redirects followed per request. @default 10 */
+  maxRedirects?: number;
+  /** No byte for this many ms fails the connection (then it is retried). @default 30_000 */
+  stallTimeout?: number;
+  /** Wait before the first retry in ms; doubles each time, with jitter. @default 500 */
+  retryDelay?: number;
+  /** Longest wait between retries in ms (Retry-After included). @default 30_000 */
+  maxRetryDelay?: number;
+  /** Journal save period in ms: a crash re-fetches at most about this much time of data. @default 1_000 */
+  saveInterval?: number;
+  /** Also save after this many new bytes per connection. @default 1 MiB */
+  saveBytes?: number;
+  /** Segments are never split below this size (planning and work stealing). @default 256 KiB */
+  minSegment?: number;
+  /** A connection below 0.3x the median speed of the others for this long (ms) is reconnected.
+   * @default 3_000 */
+  slowGrace?: number;
+  /** Progress callback period in ms. @default 250 */
+  progressInterval?: number;
+  /** Restarts allowed when the remote file changes during one call. @default 3 */
+  maxRestarts?: number;
+  /** Jitter source. @default Math.random */
+  random?: () => number;
+  /** Monotonic clock in ms. @default performance.now */
+  now?: () => number;
+}
+
+/** The options with every default filled in (see `DownloadOptions` for each meaning). */
+export interface Settings {
+  output: string;
+  /** undefined: chosen by size (core `connectionsFor()`). */
+  connections: number | undefined;
+  checksum: Checksum | undefined;
+  retries: number;
+  force: boolean;
+  maxRedirects: number;
+  stallTimeout: number;
+  saveInterval: number;
+  saveBytes: number;
+  minSegment: number;
+  slowGrace: number;
+  progressInterval: number;
+  maxRestarts: number;
+}
+
+/** Checks `url` and `options` (UsageError when they cannot work) and fills in the defaults. */
+export function resolveSettings(url: string, options: DownloadOptions): Settings {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`Cannot download "${url}": not a valid URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UsageError(`Cannot download "${url}": only http and https URLs are supported`);
+  }
+  const c = options.connections;
+  if (c !== undefined && (!Number.isSafeInteger(c) || c < 1 || c > 64)) {
+    throw new UsageError(`Cannot use ${c} connections: expected an integer from 1 to 64`);
+  }
+  const r = options.retries;
+  if (r !== undefined && (!Number.isSafeInteger(r) || r < 0)) {
+    throw new UsageError(`Cannot use ${r} retries: expected a non-negative integer`);
+  }
+  const checksum = options.checksum;
+  return {
+    output: options.output,
+    connections: c,
+    checksum: typeof checksum === 'string' ? parseChecksum(checksum) : checksum,
+    retries: r ?? 10,
+    force: options.force === true,
+    maxRedirects: options.maxRedirects ?? 10,
+    stallTimeout: options.stallTimeout ?? 30_000,
+    saveInterval: options.saveInterval ?? 1_000,
+    saveBytes: options.saveBytes ?? MiB,
+    minSegment: options.minSegment ?? 256 * 1024,
+    slowGrace: options.slowGrace ?? 3_000,
+    progressInterval: options.progressInterval ?? 250,
+    maxRestarts: options.maxRestarts ?? 3,
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The files of a download on disk: `OUT.part` (the data, written at byte offsets) beside
+ * `OUT.part.json` (the journal). `openRun()` opens the part file for a pass; `discardPart()`
+ * deletes both when the data cannot be used.
+ */
+import { constants } from 'node:fs';
+import { access, type FileHandle, open, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Journal } from '../core/journal.js';
+import { fsError } from './fs-error.js';
+import { removeJournal, saveJournal, syncDirectory } from './journal-file.js';
+import type { Run, Transfer } from './transfer.js';
+
+/** The part and journal paths beside `output`. */
+export function partPaths(output: string): { part: string; journal: string } {
+  return { part: `${output}.part`, journal: `${output}.part.json` };
+}
+
+/**
+ * Opens `OUT.part` for a pass. A new journal (`resuming` false) gets a fresh part file sized to
+ * the file, made durable with its folder, and then the journal is written: a journal never
+ * names a part file that a crash could lose.
+ */
+export async function openRun(
+  t: Transfer,
+  journal: Journal,
+  options: { controller: AbortController; ranged: boolean; resuming: boolean; url: string },
+): Promise<Run> {
+  const part = t.paths.part;
+  const { resuming } = options;
+  let fh: FileHandle;
+  try {
+    fh = await open(part, resuming ? 'r+' : 'w+');
+    if (!resuming) {
+      if (journal.size !== undefined) await fh.truncate(journal.size);
+      await fh.sync();
+      await syncDirectory(dirname(part));
+    }
+  } catch (error) {
+    throw fsError('write', part, error);
+  }
+  if (!resuming) {
+    try {
+      await saveJournal(t.paths.journal, journal);
+    } catch (error) {
+      await fh.close();
+      throw error;
+    }
+  }
+  const run: Run = {
+    controller: options.controller,
+    fh,
+    journal,
+    version: { size: journal.size, etag: journal.etag, lastModified: journal.lastModified },
+    ranged: options.ranged,
+    done: journal.done.map((s) => ({ ...s })),
+    pool: [],
+    active: new Set(),
+    url: options.url,
+    unsaved: 0,
+    saving: undefined,
+    closed: false,
+    failure: undefined,
+  };
+  t.run = run;
+  return run;
+}
+
+/** Deletes the part file and the journal (a restart, or data that failed verification). */
+export async function discardPart(paths: { part: string; journal: string }): Promise<void> {
+  await removeJournal(paths.journal);
+  try {
+    await unlink(paths.part);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw fsError('remove', paths.part, error);
+  }
+}
+
+export async function fileExists(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
