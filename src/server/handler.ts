@@ -131,10 +131,12 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
 
     // A folder.
     if (!resolved.trailingSlash && resolved.segments.length > 0) {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      return sendStatus(res, 301, 'Moved Permanently', { Location: `${path}/${resolved.query}` });
+      // Relative to the request (RFC 9110 §10.2.2): right under any mount prefix, and a request
+      // for `//evil.example` can never turn into a redirect to another host.
+      const last = encodeURIComponent(resolved.segments.at(-1) ?? '');
+      return sendStatus(res, 301, 'Moved Permanently', { Location: `${last}/${resolved.query}` });
     }
-    const dir = join(base, ...resolved.segments);
+    const dir = found.real;
     if (index !== false) {
       let indexFile: Found | undefined;
       try {

@@ -105,7 +105,18 @@ test('serve redirects a folder without a trailing slash, keeping the query', asy
   const url = await setup(t);
   const res = await rawGet(url, '/sub?x=1');
   assert.equal(res.status, 301);
-  assert.equal(res.headers.location, '/sub/?x=1');
+  assert.equal(res.headers.location, 'sub/?x=1');
+  assert.equal(new URL(res.headers.location ?? '', `${url}/sub?x=1`).pathname, '/sub/');
+});
+
+test('serve never redirects a folder to another host', async (t) => {
+  const tree = await makeTree({ 'evil.example': { 'a.txt': 'a' } });
+  t.after(tree.cleanup);
+  const server = await listen(t, { root: tree.dir });
+  const res = await rawGet(server.url, '//evil.example');
+  assert.equal(res.status, 301);
+  const target = new URL(res.headers.location ?? '', `${server.url}//evil.example`);
+  assert.equal(target.host, new URL(server.url).host);
 });
 
 test('createHandler() works as middleware: a miss calls next(), a hit is served', async (t) => {
