@@ -79,7 +79,11 @@ export async function attempt(t: Transfer, pass: Pass): Promise<{ size: number; 
         resuming: spanBytes(outcome.journal.done) > 0,
         url: res.url,
       });
-      await fetchRanged(t, run, { claimStart: outcome.claimStart, res });
+      await fetchRanged(t, run, {
+        claimStart: outcome.claimStart,
+        bodyStart: outcome.bodyStart,
+        res,
+      });
       await settleRun(t, run);
       return finishRun(t, run);
     }

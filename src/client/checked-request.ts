@@ -38,10 +38,18 @@ export async function requestChecked(
   const { signal } = options;
   const ifRange = expected === undefined || !asked.ranged ? undefined : ifRangeValue(expected);
   const retries = t.settings.retries;
+  let misplaced = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await requestOnce(t, url, asked, ifRange, expected, signal);
     } catch (error) {
+      // A 206 that does not cover what was asked may be one bad cache node or proxy: ask once
+      // more on a fresh connection, then report it.
+      if (error instanceof Misplaced && misplaced++ === 0 && !signal.aborted) {
+        t.notice(`${error.message}; asking again`);
+        attempt--;
+        continue;
+      }
       if (signal.aborted) throw signal.reason;
       if (!options.retry) throw error;
       const code = networkCode(error);
@@ -86,6 +94,10 @@ async function requestOnce(
     },
     expected,
   );
+  if (verdict.kind === 'misplaced') {
+    res.body.destroy();
+    throw new Misplaced(`Cannot download "${t.url}": ${verdict.reason}`);
+  }
   if (verdict.kind === 'invalid') {
     res.body.destroy();
     throw new ProtocolError(`Cannot download "${t.url}": ${verdict.reason}`);
@@ -100,6 +112,9 @@ async function requestOnce(
   }
   return { res, verdict };
 }
+
+/** A 206 whose Content-Range does not cover the bytes asked for. */
+class Misplaced extends ProtocolError {}
 
 /** Network failures, stalls, 408, 429 and passing 5xx are worth another attempt. */
 export function isRetryable(error: unknown): boolean {

@@ -34,7 +34,7 @@ const MAX_SLOW_RESTARTS = 2;
 export async function fetchRanged(
   t: Transfer,
   run: Run,
-  first: { claimStart: number; res: RangeResponse },
+  first: { claimStart: number; bodyStart: number; res: RangeResponse },
 ): Promise<void> {
   const size = run.journal.size as number;
   t.maxConnections = connectionsFor(size, t.settings.connections);
@@ -55,7 +55,7 @@ export async function fetchRanged(
         const claim = newClaim(span.start, span.end);
         run.active.add(claim);
         run.pool = plan;
-        workers.push(worker(t, run, claim, firstRes));
+        workers.push(worker(t, run, claim, { res: firstRes, bodyStart: first.bodyStart }));
         firstRes = undefined;
       } else {
         run.pool = plan;
@@ -84,10 +84,10 @@ async function worker(
   t: Transfer,
   run: Run,
   first: Claim | undefined,
-  res: RangeResponse | undefined,
+  opened: { res: RangeResponse; bodyStart: number } | undefined,
 ): Promise<void> {
   let claim = first;
-  let response = res;
+  let response = opened;
   try {
     for (;;) {
       claim ??= takeWork(t, run);
@@ -102,7 +102,7 @@ async function worker(
         continue;
       }
       try {
-        await fetchClaim(t, run, claim, response, claim.cursor);
+        await fetchClaim(t, run, claim, response?.res, response?.bodyStart ?? claim.cursor);
       } finally {
         run.active.delete(claim);
         if (claim.rival !== undefined) claim.rival.rival = undefined;

@@ -39,8 +39,11 @@ export type ProbeOutcome =
   | { kind: 'restart'; reason: string }
   /** An empty file on a new download: the journal to finish with. */
   | { kind: 'empty'; journal: Journal }
-  /** A 206: segmented mode; the probe's response serves the segment at `claimStart`. */
-  | { kind: 'ranged'; journal: Journal; claimStart: number }
+  /**
+   * A 206: segmented mode. The probe's response serves the segment at `claimStart`; its body
+   * starts at `bodyStart` (earlier when the server sent more than asked).
+   */
+  | { kind: 'ranged'; journal: Journal; claimStart: number; bodyStart: number }
   /** A 200: one plain stream; `notice` says why, when worth saying. */
   | { kind: 'plain'; journal: Journal; notice: string | undefined }
   /** A verdict the probe never gets (invalid and status verdicts are errors before this). */
@@ -73,7 +76,8 @@ export function probeOutcome(
       return {
         kind: 'ranged',
         journal: journal ?? newJournal(url, { ...verdict.version, acceptRanges: true }),
-        claimStart: verdict.start,
+        claimStart: verdict.start + verdict.skip,
+        bodyStart: verdict.start,
       };
     case 'full': {
       // A 200: the server ignores Range (or the file changed and If-Range said so).

@@ -74,15 +74,28 @@ export interface ResponseFacts {
 }
 
 export type Verdict =
-  /** A 206 with exactly the bytes asked for, from the expected version. `end` is exclusive. */
-  | { kind: 'partial'; start: number; end: number; size: number; version: RemoteVersion }
+  /**
+   * A 206 from the expected version whose body covers the bytes asked for. The body holds
+   * `[start, end)` (`end` exclusive); its first `skip` bytes precede the asked start (a server
+   * that rounds ranges down) and are to be read past, not written.
+   */
+  | {
+      kind: 'partial';
+      start: number;
+      end: number;
+      skip: number;
+      size: number;
+      version: RemoteVersion;
+    }
   /** A 200 with the whole representation, consistent with the expected version. */
   | { kind: 'full'; version: RemoteVersion; sameVersion: boolean }
   /** The remote file is not the version the journal holds: start over. */
   | { kind: 'changed'; reason: string; version: RemoteVersion }
   /** A 416 whose `bytes *\/N` confirms that every byte of the expected size is already held. */
   | { kind: 'complete' }
-  /** The server broke the protocol (a 206 with the wrong Content-Range, an encoded body). */
+  /** A 206 whose Content-Range does not cover the bytes asked for (worth one fresh request). */
+  | { kind: 'misplaced'; reason: string }
+  /** The server broke the protocol (a 206 without a usable Content-Range, an encoded body). */
   | { kind: 'invalid'; reason: string }
   /** Any other status: the caller decides between retry and failure. */
   | { kind: 'status'; status: number };
@@ -167,13 +180,23 @@ export function checkResponse(
     }
     const end = cr.end + 1;
     const wantedEnd = asked.end === undefined ? cr.size : Math.min(asked.end, cr.size);
-    if (cr.start !== asked.start || end !== wantedEnd) {
+    // RFC 9110 §14.4: a server may send more than was asked (it "MAY ignore or reject a range
+    // request" in part, e.g. round a start down to a block). Bytes that cover the asked range,
+    // from the same version, are usable: the client reads past the extra prefix.
+    if (cr.start > asked.start || end < wantedEnd) {
       return {
-        kind: 'invalid',
+        kind: 'misplaced',
         reason: `asked for bytes ${asked.start}-${wantedEnd - 1}, the 206 has "${facts.contentRange}"`,
       };
     }
-    return { kind: 'partial', start: cr.start, end, size: cr.size, version };
+    return {
+      kind: 'partial',
+      start: cr.start,
+      end,
+      skip: asked.start - cr.start,
+      size: cr.size,
+      version,
+    };
   }
   if (facts.status === 200) {
     const version = versionOf(facts, parseLength(facts.contentLength));

@@ -54,6 +54,11 @@ export interface OriginOptions {
   refuseStatus: number;
   /** A 206 for a range starting after 0 says (and sends) one byte later than asked. */
   lieContentRange: boolean;
+  /** How many 206s lie (the first N). @default Infinity */
+  lieResponses: number;
+  /** A 206 for a range starting after 0 starts (and sends) this many bytes earlier than asked,
+   * as a server rounding ranges down to a block would. */
+  earlyStart?: number | undefined;
   /** Treat every If-Range as matching (a server that ignores it). */
   ignoreIfRange: boolean;
   /** Serve `Content-Encoding: gzip` (without compressing: only the header matters). */
@@ -67,6 +72,8 @@ export interface RecordedRequest {
   ifRange: string | undefined;
   acceptEncoding: string | undefined;
   status: number;
+  /** Content-Range of the response, if any. */
+  contentRange: string | undefined;
   /** Body bytes written for this request. */
   sent: number;
   /** Whether the whole body was written. */
@@ -100,6 +107,7 @@ export async function startOrigin(
   let dropped = 0;
   let hung = 0;
   let slowed = 0;
+  let lied = 0;
   const opts: OriginOptions = {
     path: '/file.bin',
     ranges: true,
@@ -111,6 +119,7 @@ export async function startOrigin(
     failStatus: 503,
     refuseStatus: 403,
     lieContentRange: false,
+    lieResponses: Number.POSITIVE_INFINITY,
     ignoreIfRange: false,
     fakeGzip: false,
     ...options,
@@ -210,6 +219,7 @@ export async function startOrigin(
       ifRange: header(req.headers['if-range']),
       acceptEncoding: req.headers['accept-encoding'],
       status: 0,
+      contentRange: undefined,
       sent: 0,
       finished: false,
     };
@@ -274,14 +284,17 @@ export async function startOrigin(
       return;
     }
     let { start, end } = range;
-    if (opts.lieContentRange && start > 0) {
+    if (opts.lieContentRange && start > 0 && lied < opts.lieResponses) {
+      lied++;
       start += 1;
       end = Math.max(end, start);
     }
+    if (opts.earlyStart !== undefined && start > 0) start = Math.max(0, start - opts.earlyStart);
     record.status = 206;
+    record.contentRange = `bytes ${start}-${end}/${data.length}`;
     res.writeHead(206, {
       ...headers,
-      'content-range': `bytes ${start}-${end}/${data.length}`,
+      'content-range': record.contentRange,
       'content-length': String(end - start + 1),
     });
     await send(res, data.subarray(start, end + 1), start, record);

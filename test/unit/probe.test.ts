@@ -35,7 +35,15 @@ for (const [name, journal, expected] of rangeCases) {
   });
 }
 
-const partial: Verdict = { kind: 'partial', start: 300, end: 650, size: 1000, version };
+const partial: Verdict = {
+  kind: 'partial',
+  start: 300,
+  end: 650,
+  skip: 0,
+  size: 1000,
+  version,
+};
+const early: Verdict = { ...partial, start: 256, skip: 44 };
 const full = (sameVersion: boolean, size = 1000): Verdict => ({
   kind: 'full',
   version: { ...version, size },
@@ -47,13 +55,19 @@ const outcomeCases: [string, Journal | undefined, Verdict, ProbeOutcome][] = [
     'starts a ranged download on a 206',
     undefined,
     partial,
-    { kind: 'ranged', journal: fresh, claimStart: 300 },
+    { kind: 'ranged', journal: fresh, claimStart: 300, bodyStart: 300 },
   ],
   [
     'keeps the journal it resumes on a 206',
     held,
     partial,
-    { kind: 'ranged', journal: held, claimStart: 300 },
+    { kind: 'ranged', journal: held, claimStart: 300, bodyStart: 300 },
+  ],
+  [
+    'claims the asked start of a 206 that starts earlier, reading its body from there',
+    held,
+    early,
+    { kind: 'ranged', journal: held, claimStart: 300, bodyStart: 256 },
   ],
   [
     'restarts on a changed version',

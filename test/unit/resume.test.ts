@@ -76,21 +76,42 @@ const cases: [string, Asked, ResponseFacts, RemoteVersion | undefined, Verdict['
       'partial',
     ],
     [
-      'rejects a 206 that starts later than asked',
+      'sends a 206 that starts later than asked back as misplaced',
       bounded(100, 200),
       r206('bytes 101-199/1000'),
       v,
-      'invalid',
+      'misplaced',
     ],
     [
-      'rejects a 206 that starts earlier than asked',
+      'accepts a 206 that starts earlier than asked and covers the rest',
       open(100),
       r206('bytes 0-999/1000'),
       v,
-      'invalid',
+      'partial',
     ],
-    ['rejects a 206 that ends early', bounded(100, 200), r206('bytes 100-150/1000'), v, 'invalid'],
-    ['rejects a 206 that ends late', bounded(100, 200), r206('bytes 100-299/1000'), v, 'invalid'],
+    [
+      'sees a change in a 206 that starts earlier than asked',
+      open(100),
+      r206('bytes 0-999/1000', { etag: '"b"' }),
+      v,
+      'changed',
+      'ETag',
+    ],
+    [
+      'sends a 206 that ends early back',
+      bounded(100, 200),
+      r206('bytes 100-150/1000'),
+      v,
+      'misplaced',
+    ],
+    ['accepts a 206 that ends late', bounded(100, 200), r206('bytes 100-299/1000'), v, 'partial'],
+    [
+      'sends an earlier 206 that ends early back',
+      bounded(100, 200),
+      r206('bytes 50-150/1000'),
+      v,
+      'misplaced',
+    ],
     ['rejects a 206 without Content-Range', open(0), { status: 206 }, undefined, 'invalid'],
     ['rejects a 206 with an unknown length', open(0), r206('bytes 0-999/*'), undefined, 'invalid'],
     ['rejects a 206 with a multipart type', open(0), r206('nonsense'), undefined, 'invalid'],
@@ -228,6 +249,18 @@ test('checkResponse() reports the bytes of a good 206, end exclusive', () => {
     kind: 'partial',
     start: 100,
     end: 200,
+    skip: 0,
+    size: 1000,
+    version: v,
+  });
+});
+
+test('checkResponse() tells how many bytes of an earlier 206 to read past', () => {
+  assert.deepEqual(checkResponse(bounded(100, 200), r206('bytes 40-199/1000'), v), {
+    kind: 'partial',
+    start: 40,
+    end: 200,
+    skip: 60,
     size: 1000,
     version: v,
   });
