@@ -45,12 +45,14 @@ export async function attempt(t: Transfer, pass: Pass): Promise<{ size: number; 
     });
     return finishRun(t, run);
   }
+  // Every pass resolves the URL the user gave again: a redirect target from an earlier pass may
+  // have expired.
   const asked = probeRange(journal, {
     connections:
       journal?.size === undefined ? 1 : connectionsFor(journal.size, t.settings.connections),
     minBytes: t.settings.minSegment,
   });
-  const { res, verdict } = await requestChecked(t, t.run?.url ?? t.url, asked, journal, {
+  const { res, verdict } = await requestChecked(t, t.url, asked, journal, {
     signal: controller.signal,
     retry: true,
   });

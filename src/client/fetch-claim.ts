@@ -5,11 +5,16 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRefusal, nextDelay } from '../core/backoff.js';
+import { isExpiredTarget, isRefusal, nextDelay } from '../core/backoff.js';
 import type { Asked } from '../core/resume.js';
 import { addSpan } from '../core/segments.js';
 import { HttpStatusError, NetworkError, ProtocolError, RangedError } from '../errors.js';
-import { formatSeconds, isRetryable, requestChecked } from './checked-request.js';
+import {
+  type CheckedResponse,
+  formatSeconds,
+  isRetryable,
+  requestChecked,
+} from './checked-request.js';
 import type { RangeResponse } from './fetch-range.js';
 import { fsError } from './fs-error.js';
 import { scheduleSave } from './journal-saver.js';
@@ -99,13 +104,9 @@ async function reopen(
   run: Run,
   claim: Claim,
 ): Promise<{ res: RangeResponse; start: number }> {
-  const signal = run.controller.signal;
   if (run.ranged) {
     const asked: Asked = { start: claim.cursor, end: claim.end, ranged: true };
-    const { res, verdict } = await requestChecked(t, run.url, asked, run.version, {
-      signal,
-      retry: false,
-    });
+    const { res, verdict } = await requestResolving(t, run, asked);
     if (verdict.kind === 'partial') return { res, start: verdict.start };
     res.body.destroy();
     if (verdict.kind === 'full' && verdict.sameVersion) {
@@ -116,10 +117,7 @@ async function reopen(
     );
   }
   const asked: Asked = { start: 0, end: undefined, ranged: false };
-  const { res, verdict } = await requestChecked(t, run.url, asked, run.version, {
-    signal,
-    retry: false,
-  });
+  const { res, verdict } = await requestResolving(t, run, asked);
   if (
     verdict.kind !== 'full' ||
     (run.journal.size !== undefined && verdict.version.size !== run.journal.size)
@@ -133,6 +131,34 @@ async function reopen(
     run.done = [];
   }
   return { res, start: 0 };
+}
+
+/**
+ * A request to the URL redirects led to. When that target answers 403 or 410 (a signed URL
+ * that expired), the original URL is resolved again, once, and the new target is used from then
+ * on; its response is checked against the run's validators like any other.
+ */
+async function requestResolving(t: Transfer, run: Run, asked: Asked): Promise<CheckedResponse> {
+  const options = { signal: run.controller.signal, retry: false };
+  const target = run.url;
+  try {
+    return await requestChecked(t, target, asked, run.version, options);
+  } catch (error) {
+    if (
+      !(error instanceof HttpStatusError) ||
+      !isExpiredTarget(error.status, { redirected: target !== t.url })
+    ) {
+      throw error;
+    }
+    const checked = await requestChecked(t, t.url, asked, run.version, options);
+    if (run.url === target) {
+      run.url = checked.res.url;
+      t.notice(
+        `The redirect target answered ${error.status}: resolved "${t.url}" again, now "${run.url}"`,
+      );
+    }
+    return checked;
+  }
 }
 
 /**

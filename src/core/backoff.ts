@@ -69,3 +69,12 @@ export function isRetryableStatus(status: number): boolean {
 export function isRefusal(status: number, facts: { ranged: boolean; active: number }): boolean {
   return [403, 429, 503].includes(status) && facts.ranged && facts.active > 1;
 }
+
+/**
+ * Whether a failed status on a range request means that the URL a redirect led to has expired: a
+ * 403 or 410 from a redirect target (signed CDN URLs expire, FIELD.md gap 10). The caller then
+ * resolves the original URL again, once, and checks the validators of what it finds.
+ */
+export function isExpiredTarget(status: number, facts: { redirected: boolean }): boolean {
+  return (status === 403 || status === 410) && facts.redirected;
+}

@@ -63,6 +63,11 @@ export interface OriginOptions {
   ignoreIfRange: boolean;
   /** Serve `Content-Encoding: gzip` (without compressing: only the header matters). */
   fakeGzip: boolean;
+  /** `/signed` redirects to a new "signed" URL `/s/N/<path>` each time; a signed URL answers
+   * `expiredStatus` once it has answered this many requests. @default Infinity */
+  signedRequests: number;
+  /** @default 403 */
+  expiredStatus: number;
 }
 
 export interface RecordedRequest {
@@ -108,6 +113,8 @@ export async function startOrigin(
   let hung = 0;
   let slowed = 0;
   let lied = 0;
+  /** Requests answered per signed URL. */
+  const signedUses: number[] = [];
   const opts: OriginOptions = {
     path: '/file.bin',
     ranges: true,
@@ -122,6 +129,8 @@ export async function startOrigin(
     lieResponses: Number.POSITIVE_INFINITY,
     ignoreIfRange: false,
     fakeGzip: false,
+    signedRequests: Number.POSITIVE_INFINITY,
+    expiredStatus: 403,
     ...options,
   };
   const etag = (): string | undefined => {
@@ -235,7 +244,25 @@ export async function startOrigin(
       finish(302, { location: n <= 1 ? opts.path : `/redirect/${n - 1}` });
       return;
     }
-    if (req.url !== opts.path) {
+    if (req.url === '/signed') {
+      signedUses.push(0);
+      finish(302, { location: `/s/${signedUses.length - 1}${opts.path}` });
+      return;
+    }
+    const signed = /^\/s\/(\d+)(\/.*)$/.exec(req.url ?? '');
+    if (signed !== null) {
+      const token = Number(signed[1]);
+      const uses = signedUses[token];
+      if (uses === undefined || signed[2] !== opts.path) {
+        finish(404);
+        return;
+      }
+      signedUses[token] = uses + 1;
+      if (uses >= opts.signedRequests) {
+        finish(opts.expiredStatus);
+        return;
+      }
+    } else if (req.url !== opts.path) {
       finish(404);
       return;
     }

@@ -420,6 +420,37 @@ test('download() follows redirects and keeps the given URL in the journal', asyn
   assert.equal(result.url, origin.url);
 });
 
+for (const status of [403, 410]) {
+  test(`download() resolves an expired redirect target (${status}) again and continues`, async (t) => {
+    const body = fixture(4 * MiB + 9);
+    // Each signed URL answers 2 requests, then `status`; dropped connections force reopens.
+    const { origin, out } = await setup(t, body, {
+      signedRequests: 2,
+      expiredStatus: status,
+      dropAfter: 700_000,
+      dropResponses: 4,
+    });
+    const notices: string[] = [];
+    const result = await download(
+      `${origin.base}/signed`,
+      opts(out, { connections: 4, onNotice: (m) => notices.push(m) }),
+    ).done;
+    assert.deepEqual(await readFile(out), body);
+    assert.equal(result.restarts, 0);
+    const expired = origin.requests.filter((r) => r.status === status);
+    assert.ok(expired.length >= 1, origin.requests.map((r) => `${r.url} ${r.status}`).join());
+    const resolved = origin.requests.filter((r) => r.url === '/signed').length;
+    assert.ok(resolved >= 2, `resolved ${resolved} times`);
+    assert.ok(
+      notices.some((m) => new RegExp(`redirect target answered ${status}: resolved`).test(m)),
+      notices.join('\n'),
+    );
+    // The requests to new targets still carried the journal's validator.
+    for (const r of origin.requests.filter((r) => r.url === '/signed').slice(1))
+      assert.equal(r.ifRange, '"v1-4194313"');
+  });
+}
+
 test('download() stops after too many redirects', async (t) => {
   const { origin, out } = await setup(t, fixture(10));
   await assert.rejects(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  isExpiredTarget,
   isRefusal,
   isRetryableStatus,
   nextDelay,
@@ -89,5 +90,19 @@ const refusalCases: [number, boolean, number, boolean][] = [
 for (const [status, ranged, active, expected] of refusalCases) {
   test(`isRefusal() is ${expected} for ${status} with ${active} connection(s)${ranged ? '' : ' without ranges'}`, () => {
     assert.equal(isRefusal(status, { ranged, active }), expected);
+  });
+}
+
+const expiredCases: [number, boolean, boolean][] = [
+  [403, true, true],
+  [410, true, true],
+  [403, false, false],
+  [410, false, false],
+  [404, true, false],
+  [503, true, false],
+];
+for (const [status, redirected, expected] of expiredCases) {
+  test(`isExpiredTarget() is ${expected} for ${status}${redirected ? ' from a redirect target' : ''}`, () => {
+    assert.equal(isExpiredTarget(status, { redirected }), expected);
   });
 }
