@@ -141,6 +141,7 @@ export async function runGet(args: string[]): Promise<number> {
   const ui = new ProgressUi(quiet);
   const controller = new AbortController();
   let noRanges = false;
+  let pauseShown = false;
 
   const handle = download(url, {
     output,
@@ -150,7 +151,14 @@ export async function runGet(args: string[]): Promise<number> {
     ...(retries === undefined ? {} : { retries }),
     ...(limitRate === undefined ? {} : { limitRate }),
     ...(values.checksum === undefined ? {} : { checksum: values.checksum }),
-    onProgress: (p) => ui.progress(p),
+    onProgress: (p) => {
+      // Said when the pause has taken effect (connections closed, journal saved), not on the key.
+      if (p.state === 'paused' && !pauseShown) {
+        pauseShown = true;
+        ui.notice('Paused: connections closed, progress saved; press r or Enter to resume');
+      }
+      ui.progress(p);
+    },
     onNotice: (message) => {
       if (message.includes('does not support ranges')) noRanges = true;
       ui.notice(message);
@@ -167,13 +175,11 @@ export async function runGet(args: string[]): Promise<number> {
     if (key === '\x03')
       controller.abort(); // Ctrl-C arrives as a byte in raw mode
     else if (key === 'p' || key === 'P') {
-      if (!handle.paused) {
-        handle.pause();
-        ui.notice('Paused: connections closed, progress saved; press r or Enter to resume');
-      }
+      if (!handle.paused) handle.pause();
     } else if (key === 'r' || key === 'R' || key === '\r' || key === '\n') {
       if (handle.paused) {
         ui.notice('Resuming');
+        pauseShown = false;
         handle.resume();
       }
     }

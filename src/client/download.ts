@@ -34,6 +34,10 @@ import type { Run, Transfer } from './transfer.js';
 export type { DownloadOptions } from './options.js';
 export { partPaths } from './part-file.js';
 
+/**
+ * `paused` is reported only once a pause has taken effect: every connection closed, the journal
+ * saved and the part file closed (a kill -9 from then on loses nothing).
+ */
 export type DownloadState = 'connecting' | 'downloading' | 'paused' | 'verifying' | 'done';
 
 export interface DownloadProgress {
@@ -70,10 +74,12 @@ export interface DownloadResult {
 export interface DownloadHandle {
   /** Settles when the file is complete (and verified), or with a RangedError. */
   readonly done: Promise<DownloadResult>;
-  /** Closes every connection after saving the journal; `done` stays pending. */
+  /** Asks the download to stop with the journal saved; `done` stays pending. `onProgress` reports
+   * state `paused` (at once, not after `progressInterval`) when it has stopped. */
   pause(): void;
   /** Runs the resume path again after `pause()`. */
   resume(): void;
+  /** Whether a pause was asked for and not resumed (it may still be taking effect). */
   readonly paused: boolean;
 }
 
@@ -139,8 +145,8 @@ class Engine implements Transfer {
   pause(): void {
     if (this.isPaused) return;
     this.isPaused = true;
+    // The state becomes 'paused' once the pass has stopped with the journal saved (`start()`).
     this.controller?.abort(new PauseStop('Paused'));
-    this.emit('paused');
   }
 
   resume(): void {
@@ -156,6 +162,8 @@ class Engine implements Transfer {
       for (;;) {
         if (this.options.signal?.aborted) throw this.aborted();
         if (this.isPaused) {
+          // The pass has stopped: connections closed, journal saved, part file closed.
+          this.emit('paused');
           await this.waitForResume();
           continue;
         }
@@ -189,6 +197,7 @@ class Engine implements Transfer {
   async pass(): Promise<DownloadResult> {
     const controller = new AbortController();
     this.controller = controller;
+    if (this.isPaused) controller.abort(new PauseStop('Paused'));
     const onAbort = (): void => controller.abort(this.aborted());
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -241,7 +250,7 @@ class Engine implements Transfer {
     const total = run?.journal.size;
     const bps = this.state === 'downloading' ? rate(this.samples) : 0;
     onProgress({
-      state: this.isPaused ? 'paused' : this.state,
+      state: this.state,
       bytes,
       total,
       bytesPerSecond: bps,

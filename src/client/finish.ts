@@ -12,7 +12,7 @@ import { fsError } from './fs-error.js';
 import { removeJournal, saveJournal, syncDirectory } from './journal-file.js';
 import { saveRun } from './journal-saver.js';
 import { discardPart, fileExists } from './part-file.js';
-import { PauseStop, stoppedError } from './stops.js';
+import { stoppedError } from './stops.js';
 import type { Run, Transfer } from './transfer.js';
 
 /**
@@ -35,7 +35,6 @@ export async function settleRun(t: Transfer, run: Run): Promise<void> {
   if (run.failure !== undefined) throw run.failure;
   if (signal.aborted) {
     const reason: unknown = signal.reason;
-    if (reason instanceof PauseStop) t.emit('paused');
     throw reason instanceof RangedError ? reason : stoppedError(t.settings.output, t.paths.journal);
   }
   throw saveError;

@@ -391,11 +391,18 @@ test('download() pauses with the journal saved and resumes', async (t) => {
       },
     }),
   );
-  while (!paused) await sleep(10);
-  await sleep(100); // the pause settles: connections closed, journal written
+  // State 'paused' is reported once the pause has taken effect: the journal is saved by then.
+  for (let i = 0; i < 3000 && !states.includes('paused'); i++) await sleep(10);
+  assert.ok(states.includes('paused'), `never paused: ${[...new Set(states)].join(', ')}`);
   assert.equal(handle.paused, true);
+  // The server sees the closes a moment later than the client makes them.
+  for (let i = 0; i < 500 && origin.open > 0; i++) await sleep(10);
+  assert.equal(origin.open, 0, 'every connection closed');
   const journal = await readJournal(out);
   assert.ok(journal.done.length > 0);
+  const part = await readFile(partPaths(out).part);
+  for (const s of journal.done)
+    assert.deepEqual(part.subarray(s.start, s.end), body.subarray(s.start, s.end));
   const requests = origin.requests.length;
   await sleep(100);
   assert.equal(origin.requests.length, requests, 'no request while paused');
