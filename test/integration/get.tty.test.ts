@@ -81,7 +81,15 @@ test('ranged get on a terminal draws a bar, pauses on p and resumes on r', { ski
   assert.match(screen, /Resuming/);
   assert.match(screen, /Saved "file\.bin" \(8\.0 MiB\)/);
   assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
-  // The resumed requests carried If-Range and asked only for what was missing.
-  for (const r of origin.requests.slice(requests)) assert.equal(r.ifRange, '"v1-8388608"');
-  assert.ok(origin.served <= body.length + 2 * MiB, `served ${origin.served}`);
+  // The resumed requests carried If-Range and asked only for what was missing. (Bytes the origin
+  // wrote are no bound: a connection closed at a stolen segment's new end leaves up to a few MiB
+  // in loopback socket buffers, counted as served but never read.)
+  for (const r of origin.requests.slice(requests)) {
+    assert.equal(r.ifRange, '"v1-8388608"');
+    const start = Number(/^bytes=(\d+)-/.exec(r.range ?? '')?.[1]);
+    assert.ok(
+      held.every((s) => start < s.start || start >= s.end),
+      `${r.range} starts inside held bytes ${JSON.stringify(held)}`,
+    );
+  }
 });
