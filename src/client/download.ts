@@ -27,6 +27,7 @@ import { attempt } from './attempt.js';
 import type { Checksum } from './checksum.js';
 import { type DownloadOptions, resolveSettings, type Settings } from './options.js';
 import { discardPart, partPaths } from './part-file.js';
+import { PrefixDigest } from './prefix-digest.js';
 import { PauseStop, RestartNeeded, stoppedError } from './stops.js';
 import { createThrottle, type Throttle } from './throttle.js';
 import type { Run, Transfer } from './transfer.js';
@@ -121,6 +122,7 @@ class Engine implements Transfer {
   resumedBytes: number | undefined;
   restarts = 0;
   races = 0;
+  digest: PrefixDigest | undefined;
   state: DownloadState = 'connecting';
   samples: Sample[] = [];
 
@@ -159,6 +161,8 @@ class Engine implements Transfer {
     const timer = setInterval(() => this.emit(), this.options.progressInterval ?? 250);
     try {
       this.settings = resolveSettings(this.url, this.options);
+      const checksum = this.settings.checksum;
+      if (checksum !== undefined) this.digest = new PrefixDigest(checksum.algorithm);
       for (;;) {
         if (this.options.signal?.aborted) throw this.aborted();
         if (this.isPaused) {

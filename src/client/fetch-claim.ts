@@ -129,6 +129,7 @@ async function reopen(
     // No validator proves that this stream is the same version: take every byte from it again.
     claim.cursor = 0;
     run.done = [];
+    t.digest?.reset();
   }
   return { res, start: 0 };
 }
@@ -182,6 +183,7 @@ async function pump(
     t.fetchedBytes += data.length;
     claim.cursor = Math.max(claim.cursor, at + data.length);
     run.done = addSpan(run.done, { start: at, end: at + data.length });
+    t.digest?.wrote(data, at);
     run.unsaved += data.length;
     if (run.unsaved >= saveBytes * Math.max(1, run.active.size)) scheduleSave(t, run);
     overtake(claim);

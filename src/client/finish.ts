@@ -31,6 +31,7 @@ export async function settleRun(t: Transfer, run: Run): Promise<void> {
   const signal = run.controller.signal;
   if (run.failure === undefined && !signal.aborted && saveError === undefined) return;
   run.closed = true;
+  await t.digest?.detach();
   await run.fh.close();
   if (run.failure !== undefined) throw run.failure;
   if (signal.aborted) {
@@ -44,13 +45,17 @@ export async function settleRun(t: Transfer, run: Run): Promise<void> {
 export async function finishRun(t: Transfer, run: Run): Promise<{ size: number; url: string }> {
   const output = t.settings.output;
   const size = run.journal.size ?? spanBytes(run.done);
+  let actual: string | undefined;
   if (!run.closed) {
     try {
       await run.fh.sync();
+      // The hash has followed the prefix; only what it has not reached yet is read here.
+      actual = await t.digest?.digest(size);
     } catch (error) {
       throw fsError('write', t.paths.part, error);
     } finally {
       run.closed = true;
+      await t.digest?.detach();
       await run.fh.close();
     }
     await saveJournal(t.paths.journal, { ...run.journal, size, done: [{ start: 0, end: size }] });
@@ -58,7 +63,7 @@ export async function finishRun(t: Transfer, run: Run): Promise<{ size: number; 
   t.emit('verifying');
   const checksum = t.settings.checksum;
   if (checksum !== undefined) {
-    const actual = await hashFile(t.paths.part, checksum.algorithm);
+    actual ??= await hashFile(t.paths.part, checksum.algorithm);
     if (actual !== checksum.hex) {
       await discardPart(t.paths);
       throw new ChecksumMismatchError(

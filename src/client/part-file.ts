@@ -63,7 +63,18 @@ export async function openRun(
     failure: undefined,
   };
   t.run = run;
+  if (t.digest !== undefined) {
+    // A fresh part file holds none of the bytes hashed so far.
+    if (!resuming) t.digest.reset();
+    t.digest.attach({ fh, prefix: () => prefixOf(run) });
+  }
   return run;
+}
+
+/** End of the contiguous finished prefix (`run.done` is sorted and merged). */
+function prefixOf(run: Run): number {
+  const first = run.done[0];
+  return first !== undefined && first.start === 0 ? first.end : 0;
 }
 
 /** Deletes the part file and the journal (a restart, or data that failed verification). */

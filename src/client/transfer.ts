@@ -12,6 +12,7 @@ import type { RemoteVersion } from '../core/resume.js';
 import type { Span } from '../core/segments.js';
 import type { DownloadState } from './download.js';
 import type { Settings } from './options.js';
+import type { PrefixDigest } from './prefix-digest.js';
 import type { Throttle } from './throttle.js';
 
 /** One call of `download()`: settings, shared counters and the callbacks to report through. */
@@ -34,6 +35,9 @@ export interface Transfer {
   fetchedBytes: number;
   /** Remainders raced by an idle connection (tail racing). */
   races: number;
+  /** The `--checksum` hash over the finished prefix, kept across passes; undefined without a
+   * checksum. */
+  readonly digest: PrefixDigest | undefined;
   notice(message: string): void;
   /** Reports progress now, switching to `state` when given. */
   emit(state?: DownloadState): void;

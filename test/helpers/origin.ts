@@ -68,6 +68,9 @@ export interface OriginOptions {
   signedRequests: number;
   /** @default 403 */
   expiredStatus: number;
+  /** Called each time `/signed` is resolved, with how many times it has been (1, 2, …), before
+   * the redirect is sent: a test can change the file behind the next target. */
+  onSigned?: ((resolved: number) => void) | undefined;
 }
 
 export interface RecordedRequest {
@@ -246,6 +249,7 @@ export async function startOrigin(
     }
     if (req.url === '/signed') {
       signedUses.push(0);
+      opts.onSigned?.(signedUses.length);
       finish(302, { location: `/s/${signedUses.length - 1}${opts.path}` });
       return;
     }

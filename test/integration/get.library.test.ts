@@ -68,6 +68,14 @@ async function interruptAfter(url: string, options: DownloadOptions, bytes: numb
   await assert.rejects(handle.done, { code: 'ERR_ABORTED' });
 }
 
+function sha256(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+function sha1(body: Buffer): string {
+  return createHash('sha1').update(body).digest('hex');
+}
+
 async function readJournal(out: string) {
   const decoded = decodeJournal(await readFile(partPaths(out).journal, 'utf8'));
   assert.equal(decoded.kind, 'ok');
@@ -165,7 +173,7 @@ test('download() resumes from a server without range support by skipping held by
   const journal = await readJournal(out);
   assert.equal(journal.acceptRanges, false);
   origin.options.bytesPerSecond = undefined;
-  const result = await download(origin.url, opts(out)).done;
+  const result = await download(origin.url, opts(out, { checksum: `sha1:${sha1(body)}` })).done;
   assert.deepEqual(await readFile(out), body);
   assert.ok(result.resumedBytes > 0);
   // A 200 is never appended to the partial data: the second request had no Range.
@@ -195,8 +203,14 @@ test('download() steals work from a slow connection', async (t) => {
   const { origin, out } = await setup(t, body, {
     slowStart: { at: 3 * MiB, bytesPerSecond: 64 * 1024 },
   });
-  await download(origin.url, opts(out, { connections: 4, minSegment: 16 * 1024 })).done;
+  // The hash follows the finished prefix while the thief and the victim write out of order.
+  const hex = sha256(body);
+  const result = await download(
+    origin.url,
+    opts(out, { connections: 4, minSegment: 16 * 1024, checksum: `sha256:${hex}` }),
+  ).done;
   assert.deepEqual(await readFile(out), body);
+  assert.equal(result.checksum?.hex, hex);
   const starts = origin.requests.map((r) => Number(/bytes=(\d+)-/.exec(r.range ?? '')?.[1]));
   assert.ok(
     starts.some((s) => s > 3 * MiB),
@@ -381,6 +395,7 @@ test('download() pauses with the journal saved and resumes', async (t) => {
   const handle = download(
     origin.url,
     opts(out, {
+      checksum: `sha512:${createHash('sha512').update(body).digest('hex')}`,
       progressInterval: 10,
       onProgress: (p) => {
         states.push(p.state);
@@ -458,6 +473,45 @@ for (const status of [403, 410]) {
   });
 }
 
+test('download() restarts when a re-resolved redirect target serves a changed file', async (t) => {
+  const body = fixture(3 * MiB + 11);
+  const next = fixture(3 * MiB + 11, 3);
+  // The first signed URL answers one request (the probe, cut after 700 KB); the reopen gets 403,
+  // so "/signed" is resolved again, and by then the file behind it has been replaced.
+  const { origin, out } = await setup(t, body, {
+    signedRequests: 1,
+    dropAfter: 700_000,
+    dropResponses: 1,
+    onSigned: (resolved) => {
+      if (resolved === 2) origin.replace(next);
+    },
+  });
+  const notices: string[] = [];
+  const result = await download(
+    `${origin.base}/signed`,
+    opts(out, {
+      connections: 1,
+      checksum: `sha256:${sha256(next)}`,
+      onNotice: (m) => notices.push(m),
+    }),
+  ).done;
+  assert.deepEqual(await readFile(out), next);
+  assert.equal(result.restarts, 1);
+  assert.ok(
+    notices.some((m) => /redirect target answered 403: resolved/.test(m)),
+    notices.join('\n'),
+  );
+  assert.ok(
+    notices.some((m) => /Remote file changed .*starting over/.test(m)),
+    notices.join('\n'),
+  );
+  // The new target was asked with the old version's validator, and answered with the new file.
+  const changed = origin.requests.find((r) => r.url.startsWith('/s/1/'));
+  assert.equal(changed?.ifRange, '"v1-3145739"');
+  assert.equal(changed?.status, 200);
+  assert.equal(await exists(partPaths(out).journal), false);
+});
+
 test('download() stops after too many redirects', async (t) => {
   const { origin, out } = await setup(t, fixture(10));
   await assert.rejects(
@@ -480,6 +534,69 @@ test('download() leaves nothing under OUT on a checksum mismatch', async (t) => 
   const { origin, out } = await setup(t, body);
   await assert.rejects(
     download(origin.url, opts(out, { checksum: `md5:${'0'.repeat(32)}` })).done,
+    (e: unknown) => {
+      assert.ok(e instanceof ChecksumMismatchError);
+      assert.equal(e.actual, createHash('md5').update(body).digest('hex'));
+      return true;
+    },
+  );
+  assert.equal(await exists(out), false);
+  assert.equal(await exists(partPaths(out).part), false);
+});
+
+test('download() verifies a checksum hashed while 4 connections write out of order', async (t) => {
+  const body = fixture(6 * MiB + 77);
+  const { origin, out } = await setup(t, body, { bytesPerSecond: 8 * MiB });
+  const hex = sha256(body);
+  const result = await download(
+    origin.url,
+    opts(out, { connections: 4, checksum: `sha256:${hex}` }),
+  ).done;
+  assert.deepEqual(result.checksum, { algorithm: 'sha256', hex });
+  assert.deepEqual(await readFile(out), body);
+  assert.ok(origin.requests.filter((r) => r.status === 206).length >= 4);
+});
+
+test('download() reports the true digest of a mismatch over 4 connections', async (t) => {
+  const body = fixture(6 * MiB + 77);
+  const { origin, out } = await setup(t, body, { bytesPerSecond: 8 * MiB });
+  await assert.rejects(
+    download(origin.url, opts(out, { connections: 4, checksum: `sha256:${'0'.repeat(64)}` })).done,
+    (e: unknown) => {
+      assert.ok(e instanceof ChecksumMismatchError);
+      assert.equal(e.actual, sha256(body));
+      return true;
+    },
+  );
+  assert.equal(await exists(out), false);
+  assert.equal(await exists(partPaths(out).part), false);
+  assert.equal(await exists(partPaths(out).journal), false);
+});
+
+test('download() verifies a checksum across a resume, hashing the held prefix once', async (t) => {
+  const body = fixture(6 * MiB);
+  const { origin, out } = await setup(t, body, { bytesPerSecond: 4 * MiB });
+  const hex = sha256(body);
+  const options = opts(out, { connections: 4, saveInterval: 50, checksum: `sha256:${hex}` });
+  await interruptAfter(origin.url, options, 2 * MiB);
+  assert.equal(await exists(out), false);
+  origin.options.bytesPerSecond = undefined;
+  const result = await download(
+    origin.url,
+    opts(out, { connections: 4, checksum: `sha256:${hex}` }),
+  ).done;
+  assert.ok(result.resumedBytes > 0);
+  assert.deepEqual(await readFile(out), body);
+});
+
+test('download() discards a resumed download whose checksum does not match', async (t) => {
+  const body = fixture(6 * MiB);
+  const { origin, out } = await setup(t, body, { bytesPerSecond: 4 * MiB });
+  const wrong = `md5:${'f'.repeat(32)}`;
+  await interruptAfter(origin.url, opts(out, { connections: 4, saveInterval: 50 }), 2 * MiB);
+  origin.options.bytesPerSecond = undefined;
+  await assert.rejects(
+    download(origin.url, opts(out, { connections: 4, checksum: wrong })).done,
     (e: unknown) => {
       assert.ok(e instanceof ChecksumMismatchError);
       assert.equal(e.actual, createHash('md5').update(body).digest('hex'));
@@ -566,8 +683,14 @@ test('download() races a slow tail on an idle connection instead of waiting for 
   const { origin, out } = await setup(t, body, {
     slowFirst: { requests: 1, bytesPerSecond: 32 * 1024 },
   });
-  const result = await download(origin.url, opts(out, { connections: 4, minSegment: MiB })).done;
+  // Raced bytes are written twice: the checksum must hash them once.
+  const hex = sha256(body);
+  const result = await download(
+    origin.url,
+    opts(out, { connections: 4, minSegment: MiB, checksum: `sha256:${hex}` }),
+  ).done;
   assert.deepEqual(await readFile(out), body);
+  assert.equal(result.checksum?.hex, hex);
   const slow = origin.requests[0];
   assert.equal(slow?.status, 206);
   assert.equal(slow?.finished, false, 'the slow response was cut, not waited for');
