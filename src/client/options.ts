@@ -39,7 +39,8 @@ export interface DownloadOptions {
   maxRetryDelay?: number;
   /** Journal save period in ms: a crash re-fetches at most about this much time of data. @default 1_000 */
   saveInterval?: number;
-  /** Also save after this many new bytes per connection. @default 1 MiB */
+  /** Also save after this many new bytes per connection, but at most every `saveInterval / 10`
+   * ms. @default 1 MiB */
   saveBytes?: number;
   /** Segments are never split below this size (planning and work stealing). @default 256 KiB */
   minSegment?: number;

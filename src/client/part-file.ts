@@ -58,6 +58,7 @@ export async function openRun(
     active: new Set(),
     url: options.url,
     unsaved: 0,
+    savedAt: t.now(),
     saving: undefined,
     closed: false,
     failure: undefined,

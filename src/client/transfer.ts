@@ -60,6 +60,8 @@ export interface Run {
   url: string;
   /** Bytes written since the last journal save. */
   unsaved: number;
+  /** When the last save started (`Transfer.now()`): byte-triggered saves keep a gap after it. */
+  savedAt: number;
   saving: Promise<void> | undefined;
   closed: boolean;
   failure: unknown;
