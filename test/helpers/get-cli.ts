@@ -1,16 +1,9 @@
 /** Runs the built CLI (`dist/src/cli/main.js`) as a child process for the get tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { CLI, type CliResult } from './cli.js';
 
-export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export { CLI, type CliResult } from './cli.js';
 
 /** Starts `node main.js ...args` in `cwd`; collect its output with `finished()`. */
 export function spawnCli(args: string[], cwd: string): ChildProcess {
