@@ -22,6 +22,8 @@ export interface RangeRequestOptions {
   maxRedirects?: number;
   /** No response headers within this many ms is a failure. @default 30_000 */
   timeout?: number;
+  /** Size of the reused read buffer for `http:` bodies. @default 1 MiB */
+  bufferSize?: number;
   /** Holds the keep-alive agent for https requests, created here on first use; the caller
    * destroys it when done. */
   agents?: { https?: https.Agent };
@@ -88,7 +90,12 @@ function requestOnce(url: URL, options: RangeRequestOptions): Promise<Answer> {
   }
   const timeout = options.timeout ?? 30_000;
   if (url.protocol === 'http:') {
-    return openHttp1(url, { headers, signal: options.signal, timeout });
+    return openHttp1(url, {
+      headers,
+      signal: options.signal,
+      timeout,
+      ...(options.bufferSize === undefined ? {} : { bufferSize: options.bufferSize }),
+    });
   }
   return requestHttps(url, headers, timeout, options);
 }
