@@ -144,6 +144,9 @@ export async function clientDownloads(ctx: GetContext): Promise<Section> {
     const dir = join(ctx.scratch, `dl-${runIndex++}`);
     await mkdir(dir, { recursive: true });
     try {
+      // Start every run with no dirty pages left by the previous tool's 1 GiB: otherwise a tool
+      // that syncs (ranged) pays for writing back the data of one that does not (curl, aria2c).
+      await run('sync', [], { timeoutMs: 120_000 });
       const [cmd, args] = command(tool, url, dir, 'out.bin');
       const result = await timed(cmd, args, dir, 600_000);
       if (result.code !== 0) {
