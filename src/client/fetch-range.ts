@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type https from 'node:https';
 import { HttpStatusError, NetworkError } from '../errors.js';
-import { type BodySink, openHttp1, type ResponseBody } from './http1.js';
+import { type BodySink, networkReason, openHttp1, type ResponseBody } from './http1.js';
 
 export type { BodySink, ResponseBody } from './http1.js';
 
@@ -41,26 +41,10 @@ export interface RangeResponse {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-const NETWORK_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  EPIPE: 'connection closed',
-  ECONNABORTED: 'connection aborted',
-};
-
 /** A NetworkError for a socket failure, with the errno code kept in `cause`. */
 export function networkError(url: string, error: unknown): NetworkError {
   if (error instanceof NetworkError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason =
-    (code !== undefined ? NETWORK_REASONS[code] : undefined) ??
-    (error instanceof Error ? error.message : String(error));
-  return new NetworkError(`Cannot download "${url}": ${reason}`, { cause: error });
+  return new NetworkError(`Cannot download "${url}": ${networkReason(error)}`, { cause: error });
 }
 
 /** The errno code behind a NetworkError, if any (ECONNREFUSED, ENOTFOUND…). */

@@ -448,9 +448,11 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
   });
 }
 
-function networkReason(error: Error): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === undefined ? error.message : (REASONS[code] ?? error.message);
+/** A short reason for a socket failure: 'connection refused' for ECONNREFUSED, else the message. */
+export function networkReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code === undefined ? message : (REASONS[code] ?? message);
 }
 
 const REASONS: Record<string, string> = {
