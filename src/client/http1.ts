@@ -294,6 +294,21 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
     (framing?.kind === 'length' && framing.left === 0) ||
     (framing?.kind === 'chunked' && chunked?.state === 'done');
 
+  /**
+   * After a chunk was delivered (or when read() starts): finish at the end of the body, fail on a
+   * connection closed too early, else wait for more bytes.
+   */
+  const readOn = (): void => {
+    if (ended() || (closed && framing?.kind === 'close')) {
+      finish();
+    } else if (closed) {
+      fail(netError('connection closed'));
+    } else {
+      arm();
+      socket.resume();
+    }
+  };
+
   /** The body stopped early (sink answered false, or destroy()): close and resolve read(). */
   const stop = (): void => {
     if (complete || failure !== undefined) return;
@@ -317,13 +332,7 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
         delivering = false;
         if (failure !== undefined || complete) return settleRead(failure);
         if (!more) return stop();
-        if (ended()) return finish();
-        if (closed) {
-          if (framing?.kind === 'close') return finish();
-          return fail(netError('connection closed'));
-        }
-        arm();
-        socket.resume();
+        readOn();
       },
       (error: unknown) => {
         delivering = false;
@@ -418,13 +427,7 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
         const first = early;
         early = undefined;
         if (first !== undefined) return pump(first);
-        if (ended()) return finish();
-        if (closed) {
-          if (framing?.kind === 'close') return finish();
-          return fail(netError('connection closed'));
-        }
-        arm();
-        socket.resume();
+        readOn();
       });
     },
     destroy(error) {
