@@ -27,6 +27,11 @@ Options:
       --limit-rate RATE    overall rate cap in bytes per second; K, M, G suffixes (500K, 2M)
   -q, --quiet              no progress or notices (errors are still printed)
   -f, --force              replace an existing OUT; discard an unreadable or foreign journal
+      --sync               flush the data to disk every second and before OUT appears, so that
+                           a power cut or OS crash loses at most ~1 s and never leaves a partial
+                           OUT; slower when the disk is slower than the network. Without it a
+                           killed ranged still loses nothing it wrote, data is flushed every
+                           10 s, and OUT appears as fast as curl would write it
   -h, --help               show this help
 
 Keys (when stdin is a terminal): p pauses (connections closed, progress saved), r or Enter
@@ -112,6 +117,7 @@ export async function runGet(args: string[]): Promise<number> {
       'limit-rate': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       force: { type: 'boolean', short: 'f' },
+      sync: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -147,6 +153,7 @@ export async function runGet(args: string[]): Promise<number> {
     output,
     signal: controller.signal,
     force: values.force === true,
+    sync: values.sync === true,
     ...(connections === undefined ? {} : { connections }),
     ...(retries === undefined ? {} : { retries }),
     ...(limitRate === undefined ? {} : { limitRate }),

@@ -24,6 +24,7 @@ import { addSample, eta, rate, type Sample } from '../core/progress.js';
 import { spanBytes } from '../core/segments.js';
 import { RemoteChangedError } from '../errors.js';
 import { attempt } from './attempt.js';
+import { bootId } from './boot-id.js';
 import type { Checksum } from './checksum.js';
 import { type DownloadOptions, resolveSettings, type Settings } from './options.js';
 import { discardPart, partPaths } from './part-file.js';
@@ -112,6 +113,7 @@ class Engine implements Transfer {
   readonly now: () => number;
   readonly throttle: Throttle | undefined;
   readonly agents: { https?: https.Agent } = {};
+  readonly boot = bootId();
   isPaused = false;
   /** Stops the current pass (pause, abort, a fatal error). */
   controller: AbortController | undefined;

@@ -1,7 +1,9 @@
 /**
- * The end of a pass. `settleRun()` runs after the connections stop: it saves the journal, and
- * reports why the pass stopped unless every byte is held. `finishRun()` then makes the file
- * durable, verifies it, and only then renames `OUT.part` to `OUT` (house rule 8).
+ * The end of a pass. `settleRun()` runs after the connections stop: it saves the journal (synced
+ * when the pass stops short: a person who paused or pressed Ctrl-C may shut the machine down
+ * next), and reports why the pass stopped unless every byte is held. `finishRun()` then verifies
+ * the file and only then renames `OUT.part` to `OUT`; with `sync` it first makes the data durable
+ * (house rule 8), so that a crash of the machine never leaves an incomplete `OUT`.
  */
 import { rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -22,13 +24,13 @@ import type { Run, Transfer } from './transfer.js';
  */
 export async function settleRun(t: Transfer, run: Run): Promise<void> {
   await run.saving;
+  const signal = run.controller.signal;
   let saveError: unknown;
   try {
-    await saveRun(t, run);
+    await saveRun(t, run, { sync: run.failure !== undefined || signal.aborted });
   } catch (error) {
     saveError = error;
   }
-  const signal = run.controller.signal;
   if (run.failure === undefined && !signal.aborted && saveError === undefined) return;
   run.closed = true;
   await t.digest?.detach();
@@ -41,14 +43,17 @@ export async function settleRun(t: Transfer, run: Run): Promise<void> {
   throw saveError;
 }
 
-/** Every byte is held: sync, verify, rename, remove the journal. */
+/** Every byte is held: sync (with `sync`), verify, rename, remove the journal. */
 export async function finishRun(t: Transfer, run: Run): Promise<{ size: number; url: string }> {
   const output = t.settings.output;
   const size = run.journal.size ?? spanBytes(run.done);
+  // Where the boot id is unknown every save syncs (journal-saver.ts), and so does the finish.
+  const boot = t.boot;
+  const sync = t.settings.sync || boot === undefined;
   let actual: string | undefined;
   if (!run.closed) {
     try {
-      await run.fh.sync();
+      if (sync) await run.fh.sync();
       // The hash has followed the prefix; only what it has not reached yet is read here.
       actual = await t.digest?.digest(size);
     } catch (error) {
@@ -58,7 +63,14 @@ export async function finishRun(t: Transfer, run: Run): Promise<{ size: number; 
       await t.digest?.detach();
       await run.fh.close();
     }
-    await saveJournal(t.paths.journal, { ...run.journal, size, done: [{ start: 0, end: size }] });
+    const all = [{ start: 0, end: size }];
+    await saveJournal(
+      t.paths.journal,
+      sync || boot === undefined
+        ? { ...run.journal, size, done: all, live: undefined }
+        : { ...run.journal, size, done: run.synced, live: { boot, done: all } },
+      { sync },
+    );
   }
   t.emit('verifying');
   const checksum = t.settings.checksum;
@@ -82,7 +94,7 @@ export async function finishRun(t: Transfer, run: Run): Promise<{ size: number; 
   } catch (error) {
     throw fsError('rename', t.paths.part, error);
   }
-  await syncDirectory(dirname(output));
+  if (sync) await syncDirectory(dirname(output));
   await removeJournal(t.paths.journal);
   t.run = undefined;
   return { size, url: run.url };

@@ -1,7 +1,8 @@
 /**
  * Journal files on disk: `loadJournal()` reads and checks one, `saveJournal()` replaces one
  * atomically (write a temporary file, fsync it, rename it over the old one, fsync the folder).
- * Callers make the data durable first (house rule 8).
+ * Callers make the data durable first (house rule 8), or save only `live` spans without fsync
+ * (see journal-saver.ts).
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -10,16 +11,25 @@ import { JournalError } from '../errors.js';
 import { fsError } from './fs-error.js';
 
 /**
- * Reads the journal at `path`. Resolves to undefined when there is none; rejects with a
- * JournalError when the file is not a journal this version can trust.
+ * Reads the journal at `path`. Resolves to undefined when there is none, or when it is empty or
+ * all NUL bytes (what a crash of the machine can leave of a file renamed without fsync; then
+ * `onEmpty` is called); rejects with a JournalError when the file is not a journal this version
+ * can trust.
  */
-export async function loadJournal(path: string): Promise<Journal | undefined> {
+export async function loadJournal(
+  path: string,
+  onEmpty?: () => void,
+): Promise<Journal | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fsError('read', path, error);
+  }
+  if (/^[\0\s]*$/.test(text)) {
+    onEmpty?.();
+    return undefined;
   }
   const decoded = decodeJournal(text);
   if (decoded.kind === 'unsupported') {
@@ -49,15 +59,21 @@ export async function syncDirectory(path: string): Promise<void> {
 /**
  * Replaces the journal at `path` with `journal`: `path.tmp` is written and fsynced, then renamed
  * over `path`, then the folder is fsynced. A crash at any point leaves the old journal or the new
- * one, never a torn one.
+ * one, never a torn one. With `sync: false` (a journal whose extra claims are `live` spans) the
+ * fsyncs are skipped: a killed process still leaves the old journal or the new one.
  */
-export async function saveJournal(path: string, journal: Journal): Promise<void> {
+export async function saveJournal(
+  path: string,
+  journal: Journal,
+  options: { sync?: boolean } = {},
+): Promise<void> {
+  const sync = options.sync !== false;
   const tmp = `${path}.tmp`;
   try {
     const fh = await open(tmp, 'w');
     try {
       await fh.writeFile(encodeJournal(journal));
-      await fh.sync();
+      if (sync) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -65,7 +81,7 @@ export async function saveJournal(path: string, journal: Journal): Promise<void>
   } catch (error) {
     throw fsError('write', path, error);
   }
-  await syncDirectory(dirname(path));
+  if (sync) await syncDirectory(dirname(path));
 }
 
 /** Removes a journal (and any temporary file left by a crash during a save). */

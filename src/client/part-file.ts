@@ -19,7 +19,9 @@ export function partPaths(output: string): { part: string; journal: string } {
 /**
  * Opens `OUT.part` for a pass. A new journal (`resuming` false) gets a fresh part file sized to
  * the file, made durable with its folder, and then the journal is written: a journal never
- * names a part file that a crash could lose.
+ * names a part file that a crash could lose. A resumed part file is fdatasync'd first: the bytes
+ * an earlier process of this boot wrote (the journal's `live` spans) are then durable too, and
+ * the run may count every held byte as synced.
  */
 export async function openRun(
   t: Transfer,
@@ -31,7 +33,8 @@ export async function openRun(
   let fh: FileHandle;
   try {
     fh = await open(part, resuming ? 'r+' : 'w+');
-    if (!resuming) {
+    if (resuming) await fh.datasync();
+    else {
       if (journal.size !== undefined) await fh.truncate(journal.size);
       await fh.sync();
       await syncDirectory(dirname(part));
@@ -54,6 +57,8 @@ export async function openRun(
     version: { size: journal.size, etag: journal.etag, lastModified: journal.lastModified },
     ranged: options.ranged,
     done: journal.done.map((s) => ({ ...s })),
+    synced: journal.done,
+    syncedAt: t.now(),
     pool: [],
     active: new Set(),
     url: options.url,

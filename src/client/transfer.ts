@@ -27,6 +27,8 @@ export interface Transfer {
   readonly throttle: Throttle | undefined;
   /** Keep-alive for https (created on first use); http requests use their own sockets. */
   readonly agents: { https?: https.Agent };
+  /** This machine's boot id (`bootId()`); undefined: unknown, so every journal save syncs. */
+  readonly boot: string | undefined;
   /** The pass in progress, if any. */
   run: Run | undefined;
   /** Connections the current pass may use (lowered when a server refuses extra ones). */
@@ -54,6 +56,10 @@ export interface Run {
   ranged: boolean;
   /** Bytes written (not necessarily durable yet). */
   done: Span[];
+  /** Bytes fdatasync'd: what the journal may claim beyond this boot. */
+  synced: Span[];
+  /** When the last save that synced the data started. */
+  syncedAt: number;
   pool: Span[];
   active: Set<Claim>;
   /** The URL after redirects. */

@@ -3,8 +3,9 @@
  * `trustJournal()` decides). Untrusted journals are reported, or with `force` set aside.
  */
 import { stat } from 'node:fs/promises';
-import type { Journal } from '../core/journal.js';
+import { heldSpans, type Journal } from '../core/journal.js';
 import { trustJournal } from '../core/resume.js';
+import { spanBytes } from '../core/segments.js';
 import { JournalError } from '../errors.js';
 import { loadJournal } from './journal-file.js';
 import type { Transfer } from './transfer.js';
@@ -12,14 +13,17 @@ import type { Transfer } from './transfer.js';
 /**
  * Loads the journal beside the output and decides whether its bytes can be trusted; undefined
  * means start over. A journal that is not ours (garbage, a newer format, another URL) is a
- * JournalError unless `force` is set.
+ * JournalError unless `force` is set. The journal returned has in `done` every byte it vouches
+ * for on this boot (its `live` spans when this boot wrote them), and no `live` spans.
  */
 export async function loadTrustedJournal(t: Transfer): Promise<Journal | undefined> {
   const { force, output } = t.settings;
   const path = t.paths.journal;
   let journal: Journal | undefined;
   try {
-    journal = await loadJournal(path);
+    journal = await loadJournal(path, () =>
+      t.notice(`Journal "${path}" is empty (left by a crash of the machine?): starting over`),
+    );
   } catch (error) {
     if (!(error instanceof JournalError)) throw error;
     if (!force) {
@@ -31,6 +35,17 @@ export async function loadTrustedJournal(t: Transfer): Promise<Journal | undefin
     return undefined;
   }
   if (journal === undefined) return undefined;
+  const held = heldSpans(journal, t.boot);
+  const live = journal.live;
+  if (live !== undefined && live.boot !== t.boot) {
+    const lost = spanBytes(live.done) - spanBytes(journal.done);
+    if (lost > 0) {
+      t.notice(
+        `The machine restarted since "${path}" was saved: ${lost} bytes it had not synced to disk are fetched again`,
+      );
+    }
+  }
+  journal = { ...journal, done: held, live: undefined };
   let partSize: number | undefined;
   try {
     partSize = (await stat(t.paths.part)).size;

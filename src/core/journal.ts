@@ -15,7 +15,14 @@
  * - `size`: the complete length in bytes, or `null` when the server did not say.
  * - `etag`, `lastModified`: the validators of the version being fetched, absent when not sent.
  * - `acceptRanges`: whether the server honoured a Range request.
- * - `done`: sorted, disjoint, half-open `[start, end)` spans of bytes known to be on disk.
+ * - `done`: sorted, disjoint, half-open `[start, end)` spans of bytes made durable (fdatasync'd
+ *   before the journal naming them was written): they survive a crash of the machine.
+ * - `live` (optional): `{"boot": "<boot id>", "done": [[0, 900000]]}`, the spans written to the
+ *   part file during that boot of the machine, synced or not. A killed process (kill -9, Ctrl-C)
+ *   loses nothing it wrote: the kernel's page cache holds it. Only a crash or power cut loses
+ *   unsynced writes, and that starts a new boot, so `live` spans are trusted only while the boot
+ *   id is the same (`heldSpans()`). A reader that does not know `live` trusts `done` alone, which
+ *   is always safe.
  */
 import { addSpan, normalizeSpans, type Span } from './segments.js';
 
@@ -33,7 +40,15 @@ export interface Journal {
   lastModified: string | undefined;
   /** Whether the server answered a Range request with 206. */
   acceptRanges: boolean;
-  /** Bytes on disk: sorted, disjoint, half-open spans. */
+  /** Bytes durably on disk (survive a crash): sorted, disjoint, half-open spans. */
+  done: Span[];
+  /** Bytes written during one boot of the machine (a superset of `done`). */
+  live?: LiveSpans | undefined;
+}
+
+/** Spans written during the boot identified by `boot` (Linux: /proc/sys/kernel/random/boot_id). */
+export interface LiveSpans {
+  boot: string;
   done: Span[];
 }
 
@@ -75,8 +90,25 @@ export function encodeJournal(journal: Journal): string {
   if (journal.etag !== undefined) value.etag = journal.etag;
   if (journal.lastModified !== undefined) value.lastModified = journal.lastModified;
   value.acceptRanges = journal.acceptRanges;
-  value.done = normalizeSpans(journal.done).map((s) => [s.start, s.end]);
+  value.done = encodeSpans(journal.done);
+  if (journal.live !== undefined) {
+    value.live = { boot: journal.live.boot, done: encodeSpans(journal.live.done) };
+  }
   return `${JSON.stringify(value)}\n`;
+}
+
+function encodeSpans(spans: Span[]): number[][] {
+  return normalizeSpans(spans).map((s) => [s.start, s.end]);
+}
+
+/**
+ * The bytes a journal vouches for on a machine whose boot id is `boot` (undefined: unknown):
+ * its `live` spans when they were written in this boot, else only its durable `done` spans.
+ */
+export function heldSpans(journal: Journal, boot: string | undefined): Span[] {
+  const live = journal.live;
+  if (live === undefined || boot === undefined || live.boot !== boot) return journal.done;
+  return normalizeSpans([...journal.done, ...live.done]);
 }
 
 function isPosition(v: unknown): v is number {
@@ -111,21 +143,23 @@ export function decodeJournal(text: string): DecodedJournal {
   if (typeof v.acceptRanges !== 'boolean') return { kind: 'invalid', reason: 'bad acceptRanges' };
   if (!Array.isArray(v.done)) return { kind: 'invalid', reason: 'no done spans' };
   const size = v.size === null ? undefined : v.size;
-  const done: Span[] = [];
-  let previousEnd = -1;
-  for (const item of v.done as unknown[]) {
-    if (!Array.isArray(item) || item.length !== 2) return { kind: 'invalid', reason: 'bad span' };
-    const [start, end] = item as unknown[];
-    if (!isPosition(start) || !isPosition(end) || end <= start) {
-      return { kind: 'invalid', reason: 'bad span' };
+  const done = decodeSpans(v.done, size);
+  if (typeof done === 'string') return { kind: 'invalid', reason: done };
+  let live: LiveSpans | undefined;
+  if (v.live !== undefined) {
+    const l = v.live as Record<string, unknown> | null;
+    if (typeof l !== 'object' || l === null || typeof l.boot !== 'string' || l.boot === '') {
+      return { kind: 'invalid', reason: 'bad live spans' };
     }
-    // Spans must be sorted and disjoint (not even adjacent: the encoder merges those).
-    if (start <= previousEnd) return { kind: 'invalid', reason: 'spans out of order' };
-    if (size !== undefined && end > size) return { kind: 'invalid', reason: 'span past the size' };
-    done.push({ start, end });
-    previousEnd = end;
+    if (!Array.isArray(l.done)) return { kind: 'invalid', reason: 'bad live spans' };
+    const liveDone = decodeSpans(l.done, size);
+    if (typeof liveDone === 'string') return { kind: 'invalid', reason: `live: ${liveDone}` };
+    if (size === undefined && !isPrefix(liveDone)) {
+      return { kind: 'invalid', reason: 'spans without a size' };
+    }
+    live = { boot: l.boot, done: liveDone };
   }
-  if (size === undefined && (done.length > 1 || (done[0] !== undefined && done[0].start !== 0))) {
+  if (size === undefined && !isPrefix(done)) {
     return { kind: 'invalid', reason: 'spans without a size' };
   }
   return {
@@ -137,6 +171,29 @@ export function decodeJournal(text: string): DecodedJournal {
       lastModified: v.lastModified as string | undefined,
       acceptRanges: v.acceptRanges,
       done,
+      ...(live === undefined ? {} : { live }),
     },
   };
+}
+
+/** At most one span, starting at 0 (all a journal without a size can hold). */
+function isPrefix(spans: Span[]): boolean {
+  return spans.length === 0 || (spans.length === 1 && spans[0]?.start === 0);
+}
+
+/** Sorted, disjoint (not even adjacent) `[start, end)` pairs within `size`, or why not. */
+function decodeSpans(items: unknown[], size: number | undefined): Span[] | string {
+  const spans: Span[] = [];
+  let previousEnd = -1;
+  for (const item of items) {
+    if (!Array.isArray(item) || item.length !== 2) return 'bad span';
+    const [start, end] = item as unknown[];
+    if (!isPosition(start) || !isPosition(end) || end <= start) return 'bad span';
+    // The encoder merges adjacent spans.
+    if (start <= previousEnd) return 'spans out of order';
+    if (size !== undefined && end > size) return 'span past the size';
+    spans.push({ start, end });
+    previousEnd = end;
+  }
+  return spans;
 }

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { bootId } from '../../src/client/boot-id.js';
 import { partPaths } from '../../src/client/download.js';
-import { decodeJournal } from '../../src/core/journal.js';
+import { decodeJournal, heldSpans, type Journal } from '../../src/core/journal.js';
 import { finished, runCli, spawnCli } from '../helpers/get-cli.js';
 import { fixture, type Origin, type OriginOptions, startOrigin } from '../helpers/origin.js';
 
@@ -165,6 +166,11 @@ test('ranged get stops on SIGINT with exit 130 and resumes on the next run', asy
   assert.equal(await exists(join(dir, 'file.bin')), false);
   const journal = decodeJournal(await readFile(join(dir, 'file.bin.part.json'), 'utf8'));
   assert.equal(journal.kind, 'ok');
+  if (journal.kind === 'ok') {
+    // Stopped on purpose: the person may turn the machine off next, so the save was synced.
+    assert.equal(journal.journal.live, undefined);
+    assert.ok(journal.journal.done.length > 0);
+  }
   origin.options.bytesPerSecond = undefined;
   const again = await runCli(['get', origin.url, '-c', '2'], dir);
   assert.equal(again.code, 0, again.stderr);
@@ -186,7 +192,8 @@ test('ranged get survives kill -9 and re-fetches at most about 1 MiB per connect
   const { part, journal } = partPaths(join(dir, 'file.bin'));
   const decoded = decodeJournal(await readFile(journal, 'utf8'));
   assert.equal(decoded.kind, 'ok');
-  const done = decoded.kind === 'ok' ? decoded.journal.done : [];
+  // The bytes written since the last synced save are claimed as `live` spans of this boot.
+  const done = decoded.kind === 'ok' ? heldSpans(decoded.journal, bootId()) : [];
   // Crash consistency: every byte the journal claims is on disk and correct.
   const data = await readFile(part);
   for (const s of done)
@@ -207,6 +214,72 @@ test('ranged get survives kill -9 and re-fetches at most about 1 MiB per connect
     refetched <= connections * MiB + 512 * 1024,
     `re-fetched ${refetched} bytes over ${connections} connections`,
   );
+});
+
+/** Runs `ranged get` with `args` on a 1 MiB/s origin and kills it with SIGKILL after 3 MiB. */
+async function killMidway(
+  t: { after(fn: () => Promise<void>): void },
+  body: Buffer,
+  args: string[],
+): Promise<{ origin: Origin; dir: string; journal: Journal }> {
+  const { origin, dir } = await setup(t, body, { bytesPerSecond: MiB });
+  const child = spawnCli(['get', origin.url, '-c', '2', ...args], dir);
+  const result = finished(child);
+  await waitFor(() => origin.served >= 3 * MiB);
+  child.kill('SIGKILL');
+  assert.equal((await result).signal, 'SIGKILL');
+  const decoded = decodeJournal(await readFile(join(dir, 'file.bin.part.json'), 'utf8'));
+  if (decoded.kind !== 'ok') assert.fail(`journal not readable: ${decoded.kind}`);
+  await sleep(50); // let the origin see the closed sockets
+  origin.options.bytesPerSecond = undefined;
+  return { origin, dir, journal: decoded.journal };
+}
+
+const spanTotal = (spans: { start: number; end: number }[]) =>
+  spans.reduce((n, s) => n + s.end - s.start, 0);
+
+test('after a crash of the machine (a new boot id) only the synced bytes are trusted', async (t) => {
+  const body = fixture(8 * MiB);
+  const { origin, dir, journal } = await killMidway(t, body, []);
+  const live = journal.live;
+  assert.ok(live !== undefined, 'unsynced bytes are claimed as live spans');
+  assert.equal(live.boot, bootId());
+  const synced = spanTotal(journal.done);
+  assert.ok(spanTotal(live.done) > synced, 'the live spans hold more than the synced ones');
+  // Simulate the reboot: the journal now names a boot that is over.
+  const path = join(dir, 'file.bin.part.json');
+  const text = await readFile(path, 'utf8');
+  await writeFile(path, text.replace(live.boot, '00000000-dead-beef-0000-000000000000'));
+  const servedBefore = origin.served;
+  const again = await runCli(['get', origin.url, '-c', '2'], dir);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(
+    again.stderr,
+    /The machine restarted since .* bytes it had not synced to disk are fetched again/,
+  );
+  assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
+  assert.ok(origin.served - servedBefore >= body.length - synced, 'unsynced bytes fetched again');
+});
+
+test('ranged get --sync claims only synced bytes and still resumes after kill -9', async (t) => {
+  const body = fixture(8 * MiB);
+  const { origin, dir, journal } = await killMidway(t, body, ['--sync']);
+  assert.equal(journal.live, undefined, 'with --sync every save is synced');
+  assert.ok(spanTotal(journal.done) > 0);
+  const again = await runCli(['get', origin.url, '-c', '2', '--sync'], dir);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
+});
+
+test('an empty journal (what a crash can leave) means start over, with a notice', async (t) => {
+  const body = fixture(100_000);
+  const { origin, dir } = await setup(t, body);
+  await writeFile(join(dir, 'file.bin.part.json'), Buffer.alloc(300));
+  await writeFile(join(dir, 'file.bin.part'), Buffer.alloc(100_000, 7));
+  const r = await runCli(['get', origin.url], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /is empty \(left by a crash of the machine\?\): starting over/);
+  assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
 });
 
 test('ranged get restarts when the remote file changed and says so', async (t) => {
