@@ -129,6 +129,7 @@ async function reopen(
     // No validator proves that this stream is the same version: take every byte from it again.
     claim.cursor = 0;
     run.done = [];
+    run.synced = []; // the journal must stop claiming the old bytes, synced or not
     t.digest?.reset();
   }
   return { res, start: 0 };

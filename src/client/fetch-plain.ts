@@ -15,6 +15,9 @@ export async function fetchPlain(t: Transfer, run: Run, res: RangeResponse): Pro
   const claim = newClaim(heldPrefix(run.done), run.journal.size ?? Infinity);
   // Bytes past the held prefix are fetched again in order; forget them.
   run.done = claim.cursor > 0 ? [{ start: 0, end: claim.cursor }] : [];
+  run.synced = run.synced
+    .filter((s) => s.start < claim.cursor)
+    .map((s) => ({ start: s.start, end: Math.min(s.end, claim.cursor) }));
   run.active.add(claim);
   t.emit('downloading');
   try {

@@ -56,7 +56,7 @@ export interface Run {
   ranged: boolean;
   /** Bytes written (not necessarily durable yet). */
   done: Span[];
-  /** Bytes fdatasync'd: what the journal may claim beyond this boot. */
+  /** Bytes fdatasync'd: what the journal may claim beyond this boot. Always within `done`. */
   synced: Span[];
   /** When the last save that synced the data started. */
   syncedAt: number;
