@@ -1,7 +1,8 @@
 /**
  * What a run measures and how long it takes, from the environment:
  * - `BENCH_QUICK=1`: a 1-2 minute smoke run (3 rounds, 1 s wrk runs, 256 MiB instead of 1 GiB).
- * - `BENCH_ONLY=small,big,multipart,get`: run only these sections.
+ * - `BENCH_ONLY=small,big,multipart,get,scaling`: run only these
+ *   sections (all of them by default).
  * - `BENCH_ROUNDS=N`, `BENCH_SECONDS=S`: override the number of rounds and the wrk run length.
  * - `BENCH_DIR=/path`: where the temporary files go (default: the OS temp dir).
  * - `BENCH_RANGED=/path/to/dist/src/server/server.js`: measure that build as `ranged`.
@@ -12,8 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export type SectionId = 'small' | 'big' | 'multipart' | 'get';
-export const SECTIONS: readonly SectionId[] = ['small', 'big', 'multipart', 'get'];
+export type SectionId = 'small' | 'big' | 'multipart' | 'get' | 'scaling';
+export const SECTIONS: readonly SectionId[] = ['small', 'big', 'multipart', 'get', 'scaling'];
 
 const MiB = 1024 * 1024;
 
@@ -42,6 +43,8 @@ export interface BenchConfig {
   rangedModule: string | undefined;
   /** A build's server.js to measure as `baseline`. */
   baselineModule: string | undefined;
+  /** Concurrent connections of the scaling section (small ranges, wrk). */
+  scalingLevels: readonly number[];
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
@@ -67,6 +70,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
     multiRange: 'bytes=1000-2023,5000-6023',
     rangedModule: env.BENCH_RANGED || undefined,
     baselineModule: env.BENCH_BASELINE || undefined,
+    scalingLevels: [1, 4, 16, 64, 256],
   };
 }
 
@@ -90,27 +94,38 @@ export interface Fixtures {
 export async function writeFixtures(root: string, config: BenchConfig): Promise<Fixtures> {
   const block = randomBytes(MiB);
   const make = async (name: string, size: number) => {
-    const fh = await open(join(root, name), 'w');
-    try {
-      for (let pos = 0; pos < size; pos += block.length) {
-        await fh.write(block, 0, Math.min(block.length, size - pos), pos);
-      }
-      // Written back now, not during the first measured round (it cost round 1 up to 70 %).
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeRandomFile(join(root, name), size, block);
     return { name, size };
   };
-  const label = (size: number) =>
-    size >= 1024 * MiB ? `${size / (1024 * MiB)}g` : `${size / MiB}m`;
   const small = await make('small-10m.bin', config.smallSize);
-  const mid = await make(`mid-${label(config.midSize)}.bin`, config.midSize);
+  const mid = await make(`mid-${fileLabel(config.midSize)}.bin`, config.midSize);
   const big =
     config.bigSize === config.midSize
       ? mid
-      : await make(`big-${label(config.bigSize)}.bin`, config.bigSize);
+      : await make(`big-${fileLabel(config.bigSize)}.bin`, config.bigSize);
   return { root, small, mid, big };
+}
+
+/**
+ * Writes `size` bytes of `block` repeated (random bytes, so nothing compresses them) and syncs
+ * them, so that the write-back is paid now, not during the first measured round (it cost round 1
+ * up to 70 %).
+ */
+export async function writeRandomFile(path: string, size: number, block: Buffer): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    for (let pos = 0; pos < size; pos += block.length) {
+      await fh.write(block, 0, Math.min(block.length, size - pos), pos);
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `10m`, `1g`: the size part of a fixture's file name. */
+export function fileLabel(size: number): string {
+  return size >= 1024 * MiB ? `${size / (1024 * MiB)}g` : `${size / MiB}m`;
 }
 
 export function sizeLabel(bytes: number): string {

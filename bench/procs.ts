@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 
 const children = new Set<ChildProcess>();
@@ -134,15 +134,55 @@ export function run(
   });
 }
 
-/** Peak resident set size of a live process in bytes (VmHWM), or undefined. */
-export async function peakRss(pid: number | undefined): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
+/** VmHWM of each process before its last resetPeakRss(), so that peakRss() still covers its life. */
+const peaksBeforeReset = new Map<number, number>();
+
+/** A /proc/PID/status field in bytes (`VmHWM`, `VmRSS`), or undefined. */
+async function statusBytes(pid: number, field: string): Promise<number | undefined> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
     return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Peak resident set size of a live process in bytes over its whole life (VmHWM, and the peaks
+ * before any resetPeakRss()), or undefined.
+ */
+export async function peakRss(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const now = await statusBytes(pid, 'VmHWM');
+  const before = peaksBeforeReset.get(pid);
+  return now === undefined ? before : Math.max(now, before ?? 0);
+}
+
+/** Peak resident set size in bytes since the last resetPeakRss() (VmHWM), or undefined. */
+export async function recentPeakRss(pid: number | undefined): Promise<number | undefined> {
+  return pid === undefined ? undefined : statusBytes(pid, 'VmHWM');
+}
+
+/** Resident set size now, in bytes (VmRSS), or undefined. */
+export async function currentRss(pid: number | undefined): Promise<number | undefined> {
+  return pid === undefined ? undefined : statusBytes(pid, 'VmRSS');
+}
+
+/**
+ * Resets a live process's VmHWM to its current RSS (`echo 5 > /proc/PID/clear_refs`, Linux 4.0+),
+ * so that recentPeakRss() covers only what runs next; peakRss() keeps the peak from before.
+ * Returns false when the kernel does not allow it (then VmHWM stays the peak of the whole life).
+ */
+export async function resetPeakRss(pid: number | undefined): Promise<boolean> {
+  if (pid === undefined) return false;
+  const peak = await peakRss(pid);
+  try {
+    await writeFile(`/proc/${pid}/clear_refs`, '5');
+    if (peak !== undefined) peaksBeforeReset.set(pid, peak);
+    return true;
+  } catch {
+    return false;
   }
 }
 

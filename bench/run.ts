@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart.js';
 import { type BenchConfig, configFromEnv, type Fixtures, writeFixtures } from './config.js';
-import { clientDownloads } from './get.js';
+import { clientDownloads, type GetContext } from './get.js';
 import { type RunningPeer, type ServerName, startNginx, startNodePeer } from './peers.js';
 import { cleanup, installCleanupHandlers, peakRss, trackDir } from './procs.js';
+import { scalingConnections } from './scaling.js';
 import { bigTransfers, multipartRanges, type ServeContext, smallRanges } from './serve.js';
 import { formatNumber, formatRatio, measurement, type Section } from './stats.js';
 
@@ -160,17 +161,13 @@ async function main(): Promise<number> {
     if (config.sections.includes('big')) steps.push(['big', () => bigTransfers(ctx)]);
     if (config.sections.includes('multipart'))
       steps.push(['multipart', () => multipartRanges(ctx)]);
-    if (config.sections.includes('get')) {
-      steps.push([
-        'get',
-        () => {
-          const nginx = peers.get('nginx');
-          if (nginx === undefined)
-            throw new Error('Cannot run the client section: nginx is not running');
-          return clientDownloads({ config, fixtures, nginx, scratch, log });
-        },
-      ]);
-    }
+    const client = (section: (ctx: GetContext) => Promise<Section>) => () => {
+      const nginx = peers.get('nginx');
+      if (nginx === undefined) throw new Error('Cannot run a client section: nginx is not running');
+      return section({ config, fixtures, nginx, scratch, log });
+    };
+    if (config.sections.includes('get')) steps.push(['get', client(clientDownloads)]);
+    if (config.sections.includes('scaling')) steps.push(['scaling', () => scalingConnections(ctx)]);
     for (const [id, step] of steps) {
       log(`section ${id}`);
       try {

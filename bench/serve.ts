@@ -36,7 +36,7 @@ async function loadRun(
 
 const url = (peer: RunningPeer, name: string) => `${peer.origin}/${name}`;
 
-function peer(ctx: ServeContext, name: ServerName): RunningPeer {
+export function peer(ctx: ServeContext, name: ServerName): RunningPeer {
   const found = ctx.peers.get(name);
   if (found === undefined) throw new Error(`Cannot measure ${name}: it is not running`);
   return found;
