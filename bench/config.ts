@@ -1,7 +1,7 @@
 /**
  * What a run measures and how long it takes, from the environment:
  * - `BENCH_QUICK=1`: a 1-2 minute smoke run (3 rounds, 1 s wrk runs, 256 MiB instead of 1 GiB).
- * - `BENCH_ONLY=small,big,multipart,get,scaling`: run only these
+ * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle`: run only these
  *   sections (all of them by default).
  * - `BENCH_ROUNDS=N`, `BENCH_SECONDS=S`: override the number of rounds and the wrk run length.
  * - `BENCH_DIR=/path`: where the temporary files go (default: the OS temp dir).
@@ -13,8 +13,15 @@ import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export type SectionId = 'small' | 'big' | 'multipart' | 'get' | 'scaling';
-export const SECTIONS: readonly SectionId[] = ['small', 'big', 'multipart', 'get', 'scaling'];
+export type SectionId = 'small' | 'big' | 'multipart' | 'get' | 'scaling' | 'throttle';
+export const SECTIONS: readonly SectionId[] = [
+  'small',
+  'big',
+  'multipart',
+  'get',
+  'scaling',
+  'throttle',
+];
 
 const MiB = 1024 * 1024;
 
@@ -45,6 +52,8 @@ export interface BenchConfig {
   baselineModule: string | undefined;
   /** Concurrent connections of the scaling section (small ranges, wrk). */
   scalingLevels: readonly number[];
+  /** The file downloaded from the throttled nginx location (`limit_rate 4m`). */
+  throttleSize: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
@@ -71,6 +80,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
     rangedModule: env.BENCH_RANGED || undefined,
     baselineModule: env.BENCH_BASELINE || undefined,
     scalingLevels: [1, 4, 16, 64, 256],
+    throttleSize: quick ? 32 * MiB : 128 * MiB,
   };
 }
 

@@ -58,13 +58,23 @@ function command(tool: Tool, url: string, dir: string, name: string): [string, s
   }
 }
 
-interface Timed extends RunResult {
+/** `ranged get URL -o OUT -c N --quiet`, as a command for run() or timed(). */
+export function rangedGet(url: string, out: string, connections: number): [string, string[]] {
+  return [process.execPath, [cli, 'get', url, '-o', out, '-c', String(connections), '--quiet']];
+}
+
+export interface Timed extends RunResult {
   /** Peak resident set size in bytes, when known. */
   rss: number | undefined;
 }
 
 /** Runs a download under GNU time (for %M), or polls VmHWM every 50 ms without it. */
-async function timed(cmd: string, args: string[], dir: string, timeoutMs: number): Promise<Timed> {
+export async function timed(
+  cmd: string,
+  args: string[],
+  dir: string,
+  timeoutMs: number,
+): Promise<Timed> {
   if (existsSync(GNU_TIME)) {
     const rssFile = join(dir, '..', `rss-${process.pid}-${Date.now()}.txt`);
     const result = await run(GNU_TIME, ['-f', '%M', '-o', rssFile, cmd, ...args], { timeoutMs });
@@ -88,7 +98,7 @@ async function timed(cmd: string, args: string[], dir: string, timeoutMs: number
 }
 
 /** Does `ranged get` exist and download a small file correctly? */
-async function rangedGetWorks(ctx: GetContext): Promise<string | undefined> {
+export async function rangedGetWorks(ctx: GetContext): Promise<string | undefined> {
   const dir = join(ctx.scratch, 'probe');
   await mkdir(dir, { recursive: true });
   try {
@@ -106,6 +116,42 @@ async function rangedGetWorks(ctx: GetContext): Promise<string | undefined> {
     return undefined;
   } catch (error) {
     return (error as Error).message;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+let downloadIndex = 0;
+
+/**
+ * One timed download into a fresh folder below `scratch`, which is deleted afterwards: `sync`
+ * first (no dirty pages left by the previous run), then `command(out)`, which must write exactly
+ * `size` bytes to `out`. Throws on a non-zero exit or a wrong size.
+ */
+export async function timedDownload(
+  scratch: string,
+  command: (out: string) => [string, string[]],
+  size: number,
+  what: string,
+  timeoutMs = 600_000,
+): Promise<Timed> {
+  const dir = join(scratch, `timed-${downloadIndex++}`);
+  await mkdir(dir, { recursive: true });
+  try {
+    await run('sync', [], { timeoutMs: 120_000 });
+    const out = join(dir, 'out.bin');
+    const [cmd, args] = command(out);
+    const result = await timed(cmd, args, dir, timeoutMs);
+    if (result.code !== 0) {
+      throw new Error(
+        `Cannot download with ${what}: exit ${result.code ?? result.signal}: ${result.stderr.slice(0, 300)}`,
+      );
+    }
+    const wrote = (await stat(out)).size;
+    if (wrote !== size) {
+      throw new Error(`Cannot trust ${what}: wrote ${wrote} bytes, expected ${size}`);
+    }
+    return result;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

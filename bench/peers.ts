@@ -19,6 +19,11 @@ export interface RunningPeer {
   stop(): Promise<void>;
 }
 
+/** URL path prefix under which nginx serves the same files at `THROTTLED_RATE` per response. */
+export const THROTTLED_PREFIX = '/throttled';
+/** nginx `limit_rate 4m`: 4 MiB/s per response (nginx's `m` is 1024 * 1024). */
+export const THROTTLED_RATE = 4 * 1024 ** 2;
+
 const childScript = fileURLToPath(new URL('./server-child.js', import.meta.url));
 
 /**
@@ -71,6 +76,8 @@ async function stop(child: ChildProcess): Promise<void> {
  * one core, like a Node process, on a 2-core machine where the load generator needs the other.
  * sendfile on, access_log off, keepalive_requests raised so that, like Node, it never closes a
  * busy keep-alive connection (its default of 1000 would add reconnections to its numbers).
+ * The same files are also served below `THROTTLED_PREFIX`, each response (so each connection at a
+ * time) held to `THROTTLED_RATE` bytes/s by `limit_rate`: a slow origin for the throttle section.
  */
 export async function startNginx(root: string, workDir: string): Promise<RunningPeer> {
   await mkdir(workDir, { recursive: true });
@@ -102,6 +109,10 @@ http {
   server {
     listen 127.0.0.1:${port};
     root ${root};
+    location ${THROTTLED_PREFIX}/ {
+      alias ${root}/;
+      limit_rate ${THROTTLED_RATE / 1024 ** 2}m;
+    }
   }
 }
 `,

@@ -17,6 +17,7 @@ import { cleanup, installCleanupHandlers, peakRss, trackDir } from './procs.js';
 import { scalingConnections } from './scaling.js';
 import { bigTransfers, multipartRanges, type ServeContext, smallRanges } from './serve.js';
 import { formatNumber, formatRatio, measurement, type Section } from './stats.js';
+import { throttledDownloads } from './throttle.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const resultsDir = join(repoRoot, 'bench', 'results');
@@ -168,6 +169,7 @@ async function main(): Promise<number> {
     };
     if (config.sections.includes('get')) steps.push(['get', client(clientDownloads)]);
     if (config.sections.includes('scaling')) steps.push(['scaling', () => scalingConnections(ctx)]);
+    if (config.sections.includes('throttle')) steps.push(['throttle', client(throttledDownloads)]);
     for (const [id, step] of steps) {
       log(`section ${id}`);
       try {
