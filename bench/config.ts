@@ -1,7 +1,7 @@
 /**
  * What a run measures and how long it takes, from the environment:
  * - `BENCH_QUICK=1`: a 1-2 minute smoke run (3 rounds, 1 s wrk runs, 256 MiB instead of 1 GiB).
- * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle`: run only these
+ * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle,linearity`: run only these
  *   sections (all of them by default).
  * - `BENCH_ROUNDS=N`, `BENCH_SECONDS=S`: override the number of rounds and the wrk run length.
  * - `BENCH_DIR=/path`: where the temporary files go (default: the OS temp dir).
@@ -13,7 +13,14 @@ import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export type SectionId = 'small' | 'big' | 'multipart' | 'get' | 'scaling' | 'throttle';
+export type SectionId =
+  | 'small'
+  | 'big'
+  | 'multipart'
+  | 'get'
+  | 'scaling'
+  | 'throttle'
+  | 'linearity';
 export const SECTIONS: readonly SectionId[] = [
   'small',
   'big',
@@ -21,6 +28,7 @@ export const SECTIONS: readonly SectionId[] = [
   'get',
   'scaling',
   'throttle',
+  'linearity',
 ];
 
 const MiB = 1024 * 1024;
@@ -54,6 +62,8 @@ export interface BenchConfig {
   scalingLevels: readonly number[];
   /** The file downloaded from the throttled nginx location (`limit_rate 4m`). */
   throttleSize: number;
+  /** The file sizes of the linearity section (`ranged get -c 4`). */
+  linearitySizes: readonly number[];
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
@@ -81,6 +91,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
     baselineModule: env.BENCH_BASELINE || undefined,
     scalingLevels: [1, 4, 16, 64, 256],
     throttleSize: quick ? 32 * MiB : 128 * MiB,
+    linearitySizes: quick
+      ? [MiB, 16 * MiB, 256 * MiB]
+      : [MiB, 16 * MiB, 256 * MiB, 1024 * MiB, 4096 * MiB],
   };
 }
 
