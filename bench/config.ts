@@ -1,7 +1,7 @@
 /**
  * What a run measures and how long it takes, from the environment:
  * - `BENCH_QUICK=1`: a 1-2 minute smoke run (3 rounds, 1 s wrk runs, 256 MiB instead of 1 GiB).
- * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle,linearity`: run only these
+ * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle,linearity,journal`: run only these
  *   sections (all of them by default).
  * - `BENCH_ROUNDS=N`, `BENCH_SECONDS=S`: override the number of rounds and the wrk run length.
  * - `BENCH_DIR=/path`: where the temporary files go (default: the OS temp dir).
@@ -20,7 +20,8 @@ export type SectionId =
   | 'get'
   | 'scaling'
   | 'throttle'
-  | 'linearity';
+  | 'linearity'
+  | 'journal';
 export const SECTIONS: readonly SectionId[] = [
   'small',
   'big',
@@ -29,6 +30,7 @@ export const SECTIONS: readonly SectionId[] = [
   'scaling',
   'throttle',
   'linearity',
+  'journal',
 ];
 
 const MiB = 1024 * 1024;

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart.js';
 import { type BenchConfig, configFromEnv, type Fixtures, writeFixtures } from './config.js';
 import { clientDownloads, type GetContext } from './get.js';
+import { journalCost } from './journal.js';
 import { linearity } from './linearity.js';
 import { type RunningPeer, type ServerName, startNginx, startNodePeer } from './peers.js';
 import { cleanup, installCleanupHandlers, peakRss, trackDir } from './procs.js';
@@ -172,6 +173,7 @@ async function main(): Promise<number> {
     if (config.sections.includes('scaling')) steps.push(['scaling', () => scalingConnections(ctx)]);
     if (config.sections.includes('throttle')) steps.push(['throttle', client(throttledDownloads)]);
     if (config.sections.includes('linearity')) steps.push(['linearity', client(linearity)]);
+    if (config.sections.includes('journal')) steps.push(['journal', client(journalCost)]);
     for (const [id, step] of steps) {
       log(`section ${id}`);
       try {
