@@ -1,6 +1,11 @@
 /**
  * Throttle section: a slow origin, every response held to 4 MiB/s by nginx `limit_rate`. Issue 5:
- * `ranged get -c 8` must be at least 7x as fast as `-c 1` (8x is the most it can be).
+ * `ranged get -c 8` must be at least 7x as fast as `-c 1` (8x with a strict limit).
+ *
+ * nginx's limit is not strict at the start of a response: it allows `limit_rate * (now - start + 1)`
+ * bytes with `now` in whole seconds, a burst of 4-8 MiB per response. That shortens a short
+ * transfer most, so `-c 8`, whose responses are 1/8 as long, gains more from it and the ratio can
+ * exceed 8. The larger the file, the smaller the effect (128 MiB in a full run).
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
