@@ -8,8 +8,6 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import send from 'send';
-import sirv from 'sirv';
 import type { startServer as StartServer } from '../src/server/server.js';
 
 const [kind, root, module] = process.argv.slice(2);
@@ -42,7 +40,9 @@ switch (kind) {
     port = Number(new URL(running.url).port);
     break;
   }
-  case 'send':
+  case 'send': {
+    // Each library is loaded only in its own process, so no server's RSS includes another's code.
+    const { default: send } = await import('send');
     port = await listen((req, res) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       send(req, path, { root })
@@ -53,7 +53,9 @@ switch (kind) {
         .pipe(res);
     });
     break;
+  }
   case 'sirv': {
+    const { default: sirv } = await import('sirv');
     const handler = sirv(root, { dev: false, etag: true });
     port = await listen((req, res) =>
       handler(req, res, () => {
