@@ -64,6 +64,9 @@ export interface BenchConfig {
   scalingLevels: readonly number[];
   /** The file downloaded from the throttled nginx location (`limit_rate 4m`). */
   throttleSize: number;
+  /** Rounds of the journal section: it looks for a 5 % difference, so it takes more samples
+   * than the other sections (each is a ~1-2 s download). */
+  journalRounds: number;
   /** The file sizes of the linearity section (`ranged get -c 4`). */
   linearitySizes: readonly number[];
 }
@@ -93,6 +96,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
     baselineModule: env.BENCH_BASELINE || undefined,
     scalingLevels: [1, 4, 16, 64, 256],
     throttleSize: quick ? 32 * MiB : 128 * MiB,
+    journalRounds: positive(env.BENCH_ROUNDS) ?? (quick ? 3 : 9),
     linearitySizes: quick
       ? [MiB, 16 * MiB, 256 * MiB]
       : [MiB, 16 * MiB, 256 * MiB, 1024 * MiB, 4096 * MiB],

@@ -66,9 +66,14 @@ export function rangedGet(url: string, out: string, connections: number): [strin
 export interface Timed extends RunResult {
   /** Peak resident set size in bytes, when known. */
   rss: number | undefined;
+  /** CPU time the command used, user + system, in seconds (GNU time only). */
+  cpuSeconds?: number;
 }
 
-/** Runs a download under GNU time (for %M), or polls VmHWM every 50 ms without it. */
+/**
+ * Runs a download under GNU time (%M for the peak RSS, %U and %S for CPU time), or polls VmHWM
+ * every 50 ms without it.
+ */
 export async function timed(
   cmd: string,
   args: string[],
@@ -77,10 +82,19 @@ export async function timed(
 ): Promise<Timed> {
   if (existsSync(GNU_TIME)) {
     const rssFile = join(dir, '..', `rss-${process.pid}-${Date.now()}.txt`);
-    const result = await run(GNU_TIME, ['-f', '%M', '-o', rssFile, cmd, ...args], { timeoutMs });
-    const kb = Number((await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n').pop());
+    const result = await run(GNU_TIME, ['-f', '%M %U %S', '-o', rssFile, cmd, ...args], {
+      timeoutMs,
+    });
+    // The last line: "Command exited with non-zero status N" may come before it.
+    const last = (await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n').pop() ?? '';
     await rm(rssFile, { force: true });
-    return { ...result, rss: Number.isFinite(kb) && kb > 0 ? kb * 1024 : undefined };
+    const [kb, user, system] = last.split(' ').map(Number);
+    const cpu = (user ?? Number.NaN) + (system ?? Number.NaN);
+    return {
+      ...result,
+      rss: kb !== undefined && Number.isFinite(kb) && kb > 0 ? kb * 1024 : undefined,
+      ...(Number.isFinite(cpu) ? { cpuSeconds: cpu } : {}),
+    };
   }
   let rss: number | undefined;
   let pid: number | undefined;

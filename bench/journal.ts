@@ -34,7 +34,7 @@ export async function journalCost(ctx: GetContext): Promise<Section> {
   const file = fixtures.big;
   const section: Section = {
     id: 'journal',
-    title: `Journal cost: download() -c 1 of ${sizeLabel(file.size)} from nginx, default saves against saves off, MB/s (download() call only)`,
+    title: `Journal cost: download() -c 1 of ${sizeLabel(file.size)} from nginx, default saves against saves off, MB/s (download() call only), median of ${config.journalRounds} rounds`,
     measurements: [],
     ratios: [],
   };
@@ -58,14 +58,17 @@ export async function journalCost(ctx: GetContext): Promise<Section> {
     if (report.ms === undefined || report.size !== file.size) {
       throw new Error(`Cannot read get-child.js's report: ${result.stdout.slice(0, 200)}`);
     }
-    return { ms: report.ms, wallMs: result.ms, rss: result.rss };
+    return { ms: report.ms, wallMs: result.ms, rss: result.rss, cpu: result.cpuSeconds };
   };
   for (const variant of NAMES) await once(variant); // untimed: code and page cache warm
   const rss = new Map<Variant, number[]>(NAMES.map((v) => [v, []]));
   const wall = new Map<Variant, number[]>(NAMES.map((v) => [v, []]));
-  const samples = await interleave(NAMES, config.rounds, async (variant, round) => {
+  // CPU time per GB: steadier than MB/s when other jobs share the machine.
+  const cpu = new Map<Variant, number[]>(NAMES.map((v) => [v, []]));
+  const samples = await interleave(NAMES, config.journalRounds, async (variant, round) => {
     const r = await once(variant);
     if (r.rss !== undefined) rss.get(variant)?.push(r.rss / MiB);
+    if (r.cpu !== undefined) cpu.get(variant)?.push(r.cpu / (file.size / 1e9));
     wall.get(variant)?.push(file.size / 1e6 / (r.wallMs / 1000));
     const mbps = file.size / 1e6 / (r.ms / 1000);
     ctx.log(
@@ -86,6 +89,13 @@ export async function journalCost(ctx: GetContext): Promise<Section> {
       wall.get(variant) ?? [],
     );
     section.measurements.push(row);
+  }
+  for (const variant of NAMES) {
+    const values = cpu.get(variant) ?? [];
+    if (values.length === 0) continue;
+    section.measurements.push(
+      measurement('journal-cpu', `ranged -c 1 ${variant} (client CPU)`, 's CPU/GB', values),
+    );
   }
   for (const variant of NAMES) {
     const peaks = rss.get(variant) ?? [];
@@ -109,6 +119,16 @@ export async function journalCost(ctx: GetContext): Promise<Section> {
       m('default saves'),
       m('no journal saves'),
       { issue: 5, op: '>=', limit: 0.95 },
+    ),
+    ratio(
+      'journal.cpu.nosaves/default',
+      'journal cost, client CPU/GB: no journal saves / default saves',
+      section.measurements.find(
+        (x) => x.id === 'journal-cpu.ranged -c 1 no journal saves (client CPU)',
+      )?.median ?? Number.NaN,
+      section.measurements.find(
+        (x) => x.id === 'journal-cpu.ranged -c 1 default saves (client CPU)',
+      )?.median ?? Number.NaN,
     ),
     ratio(
       'journal.timed/nosaves',
