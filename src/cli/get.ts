@@ -12,9 +12,10 @@ import { formatBytes, renderBar, renderLine } from './render.js';
 
 export const GET_HELP = `Usage: ranged get URL [options]
 
-Download URL to a file, resuming after any interruption. The data is kept in OUT.part with a
-journal in OUT.part.json; OUT appears only when complete (and verified). Run the same command
-again after Ctrl-C, a crash or a lost connection to continue where it stopped.
+Download URL to a file, resuming after any interruption. The data is kept in OUT.part, the
+state in OUT.part.json and OUT.part.live.json; OUT appears only when complete (and verified).
+Run the same command again after Ctrl-C, a crash or a lost connection to continue where it
+stopped.
 
 Options:
   -o, --output OUT         file to write (default: last part of the URL path, in the current
@@ -27,11 +28,12 @@ Options:
       --limit-rate RATE    overall rate cap in bytes per second; K, M, G suffixes (500K, 2M)
   -q, --quiet              no progress or notices (errors are still printed)
   -f, --force              replace an existing OUT; discard an unreadable or foreign journal
-      --sync               flush the data to disk every second and before OUT appears, so that
-                           a power cut or OS crash loses at most ~1 s and never leaves a partial
-                           OUT; slower when the disk is slower than the network. Without it a
-                           killed ranged still loses nothing it wrote, data is flushed every
-                           10 s, and OUT appears as fast as curl would write it
+      --sync               flush the data to disk before every save of the state (about once a
+                           second) and before OUT appears: a power cut or OS crash then loses
+                           about 1 s and never leaves a partial OUT; slower when the disk is
+                           slower than the network. Without it a killed ranged still loses
+                           nothing it wrote, the data is flushed every 10 s, and OUT appears as
+                           soon as it is written (as with curl)
   -h, --help               show this help
 
 Keys (when stdin is a terminal): p pauses (connections closed, progress saved), r or Enter

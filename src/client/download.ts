@@ -27,7 +27,7 @@ import { attempt } from './attempt.js';
 import { bootId } from './boot-id.js';
 import type { Checksum } from './checksum.js';
 import { type DownloadOptions, resolveSettings, type Settings } from './options.js';
-import { discardPart, partPaths } from './part-file.js';
+import { discardPart, type PartPaths, partPaths } from './part-file.js';
 import { PrefixDigest } from './prefix-digest.js';
 import { PauseStop, RestartNeeded, stoppedError } from './stops.js';
 import { createThrottle, type Throttle } from './throttle.js';
@@ -108,7 +108,7 @@ class Engine implements Transfer {
   readonly options: DownloadOptions;
   /** Filled in by `start()` (a bad option rejects `done`, it does not throw). */
   settings!: Settings;
-  readonly paths: { part: string; journal: string };
+  readonly paths: PartPaths;
   readonly policy: RetryPolicy;
   readonly now: () => number;
   readonly throttle: Throttle | undefined;

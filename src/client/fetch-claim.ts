@@ -17,7 +17,7 @@ import {
 } from './checked-request.js';
 import type { RangeResponse } from './fetch-range.js';
 import { fsError } from './fs-error.js';
-import { scheduleSave } from './journal-saver.js';
+import { forgetBytes, scheduleSave } from './journal-saver.js';
 import { RestartNeeded, Retire, type StatusFailure } from './stops.js';
 import type { Claim, Run, Transfer } from './transfer.js';
 
@@ -128,9 +128,13 @@ async function reopen(
   if (!verdict.sameVersion && claim.cursor > 0) {
     // No validator proves that this stream is the same version: take every byte from it again.
     claim.cursor = 0;
-    run.done = [];
-    run.synced = []; // the journal must stop claiming the old bytes, synced or not
     t.digest?.reset();
+    try {
+      await forgetBytes(t, run, 0);
+    } catch (error) {
+      res.body.destroy();
+      throw error;
+    }
   }
   return { res, start: 0 };
 }

@@ -5,19 +5,22 @@
 import { heldPrefix } from '../core/segments.js';
 import { fetchClaim } from './fetch-claim.js';
 import type { RangeResponse } from './fetch-range.js';
-import { scheduleSave } from './journal-saver.js';
+import { forgetBytes, scheduleSave } from './journal-saver.js';
 import { failRun, newClaim, type Run, type Transfer } from './transfer.js';
 
 /** Fetches a run from `res` (a 200). Never throws: a failure is recorded in the run. */
 export async function fetchPlain(t: Transfer, run: Run, res: RangeResponse): Promise<void> {
   t.maxConnections = 1;
-  const saveTimer = setInterval(() => scheduleSave(t, run), t.settings.saveInterval);
   const claim = newClaim(heldPrefix(run.done), run.journal.size ?? Infinity);
-  // Bytes past the held prefix are fetched again in order; forget them.
-  run.done = claim.cursor > 0 ? [{ start: 0, end: claim.cursor }] : [];
-  run.synced = run.synced
-    .filter((s) => s.start < claim.cursor)
-    .map((s) => ({ start: s.start, end: Math.min(s.end, claim.cursor) }));
+  try {
+    // Bytes past the held prefix are fetched again in order; forget them.
+    await forgetBytes(t, run, claim.cursor);
+  } catch (error) {
+    res.body.destroy();
+    failRun(run, error);
+    return;
+  }
+  const saveTimer = setInterval(() => scheduleSave(t, run), t.settings.saveInterval);
   run.active.add(claim);
   t.emit('downloading');
   try {

@@ -12,7 +12,7 @@ import { ChecksumMismatchError, FileSystemError, RangedError } from '../errors.j
 import { hashFile } from './checksum.js';
 import { fsError } from './fs-error.js';
 import { removeJournal, saveJournal, syncDirectory } from './journal-file.js';
-import { saveRun } from './journal-saver.js';
+import { saveRun, syncAlways } from './journal-saver.js';
 import { discardPart, fileExists } from './part-file.js';
 import { stoppedError } from './stops.js';
 import type { Run, Transfer } from './transfer.js';
@@ -23,7 +23,6 @@ import type { Run, Transfer } from './transfer.js';
  * resolves when every byte is held and `finishRun()` may go on.
  */
 export async function settleRun(t: Transfer, run: Run): Promise<void> {
-  await run.saving;
   const signal = run.controller.signal;
   let saveError: unknown;
   try {
@@ -43,16 +42,18 @@ export async function settleRun(t: Transfer, run: Run): Promise<void> {
   throw saveError;
 }
 
-/** Every byte is held: sync (with `sync`), verify, rename, remove the journal. */
+/** Every byte is held: sync (with `sync`), verify, rename, remove the journals. */
 export async function finishRun(t: Transfer, run: Run): Promise<{ size: number; url: string }> {
   const output = t.settings.output;
   const size = run.journal.size ?? spanBytes(run.done);
-  // Where the boot id is unknown every save syncs (journal-saver.ts), and so does the finish.
-  const boot = t.boot;
-  const sync = t.settings.sync || boot === undefined;
+  // Also without --sync when the pass overwrote bytes it once held (`forgetBytes()`): a crash
+  // must not leave old bytes where new writes were lost.
+  const sync = syncAlways(t) || run.syncBeforeRename;
   let actual: string | undefined;
   if (!run.closed) {
     try {
+      // A file of unknown length may have held a longer earlier stream.
+      if ((await run.fh.stat()).size !== size) await run.fh.truncate(size);
       if (sync) await run.fh.sync();
       // The hash has followed the prefix; only what it has not reached yet is read here.
       actual = await t.digest?.digest(size);
@@ -63,14 +64,10 @@ export async function finishRun(t: Transfer, run: Run): Promise<{ size: number; 
       await t.digest?.detach();
       await run.fh.close();
     }
-    const all = [{ start: 0, end: size }];
-    await saveJournal(
-      t.paths.journal,
-      sync || boot === undefined
-        ? { ...run.journal, size, done: all, live: undefined }
-        : { ...run.journal, size, done: run.synced, live: { boot, done: all } },
-      { sync },
-    );
+    if (sync) {
+      const all = [{ start: 0, end: size }];
+      await saveJournal(t.paths.journal, { ...run.journal, size, done: all, boot: undefined });
+    }
   }
   t.emit('verifying');
   const checksum = t.settings.checksum;
@@ -95,6 +92,7 @@ export async function finishRun(t: Transfer, run: Run): Promise<{ size: number; 
     throw fsError('rename', t.paths.part, error);
   }
   if (sync) await syncDirectory(dirname(output));
+  await removeJournal(t.paths.live);
   await removeJournal(t.paths.journal);
   t.run = undefined;
   return { size, url: run.url };

@@ -1,61 +1,110 @@
 /**
- * Saving a run's journal. Two kinds of save keep the journal true whatever stops the process:
- * - a synced save (house rule 8): the spans are read first, then the data is fdatasync'd, then a
- *   journal claiming them is written, fsync'd and renamed over the old one. A crash of the machine
- *   at any point leaves a journal that claims only bytes on disk.
- * - a live save: the journal keeps the synced spans as `done` and adds every span written so far
- *   as `live` spans for this boot; it is renamed into place without any fsync. A killed process
- *   loses nothing it wrote (the page cache holds it); after a crash of the machine the boot id
- *   differs and only `done` is trusted (core `heldSpans()`).
- * Live saves cost no disk flush, so they can run often (a kill -9 re-fetches little) without
- * holding the download to the disk's write speed.
+ * Saving a run's two journals (core/journal.ts explains them):
+ * - a synced save (house rule 8): the spans written so far are read, the part file is
+ *   fdatasync'd, and only then does the durable journal (`OUT.part.json`) claim them; it is
+ *   written to a temporary file, fsync'd and renamed over the old one. A crash of the machine at
+ *   any point leaves a durable journal that claims only bytes on disk.
+ * - a live save: the live journal (`OUT.part.live.json`) claims every span written so far, with
+ *   this boot's id, renamed into place without any fsync. It costs no disk flush, so it runs often
+ *   (a kill -9 re-fetches little) without holding the download to the disk's write speed, and it
+ *   never touches the durable journal.
+ * The two kinds run independently (different files): a long fdatasync never holds up live saves.
  */
+import { spanBytes } from '../core/segments.js';
 import { fsError } from './fs-error.js';
-import { saveJournal } from './journal-file.js';
+import { removeJournal, saveJournal } from './journal-file.js';
 import { failRun, type Run, type Transfer } from './transfer.js';
 
-/** Starts a save unless one is running (timer and byte-count triggers); a failure stops the run. */
+/** Whether every save must sync: with `--sync`, and where the boot id is unknown. */
+export function syncAlways(t: Transfer): boolean {
+  return t.settings.sync || t.boot === undefined;
+}
+
+/**
+ * The periodic save (timer and byte-count triggers): a synced save when one is due (every
+ * `syncInterval`, or every time with `syncAlways()`), else a live one; skipped while one of the
+ * same kind is running. A failure stops the run.
+ */
 export function scheduleSave(t: Transfer, run: Run): void {
-  if (run.saving !== undefined || run.closed) return;
-  run.saving = saveRun(t, run)
+  if (run.closed) return;
+  const now = t.now();
+  run.unsaved = 0;
+  run.savedAt = now;
+  const always = syncAlways(t);
+  if (run.syncing === undefined && (always || now - run.syncedAt >= t.settings.syncInterval)) {
+    run.syncing = syncedSave(t, run)
+      .catch((error: unknown) => failRun(run, error))
+      .finally(() => {
+        run.syncing = undefined;
+      });
+    return;
+  }
+  if (always || run.liveSaving !== undefined) return;
+  run.liveSaving = liveSave(t, run)
     .catch((error: unknown) => failRun(run, error))
     .finally(() => {
-      run.saving = undefined;
+      run.liveSaving = undefined;
     });
 }
 
 /**
- * Saves now. The save syncs the data when `options.sync` says so, with `--sync`, where the boot id
- * is unknown, and once `syncInterval` has passed since the last synced save; else it is live.
+ * Saves now, after the saves in flight: synced with `options.sync` or `syncAlways()`, else live.
+ * Used when the connections have stopped.
  */
 export async function saveRun(
   t: Transfer,
   run: Run,
   options: { sync?: boolean } = {},
 ): Promise<void> {
+  await Promise.all([run.syncing, run.liveSaving]);
   if (run.closed) return;
-  const done = run.done;
-  const now = t.now();
   run.unsaved = 0;
-  run.savedAt = now;
+  run.savedAt = t.now();
+  if (options.sync === true || syncAlways(t)) await syncedSave(t, run);
+  else await liveSave(t, run);
+}
+
+async function liveSave(t: Transfer, run: Run): Promise<void> {
   const boot = t.boot;
-  const sync =
-    options.sync === true ||
-    t.settings.sync ||
-    boot === undefined ||
-    now - run.syncedAt >= t.settings.syncInterval;
-  if (!sync) {
-    run.journal = { ...run.journal, done: run.synced, live: { boot, done } };
-    await saveJournal(t.paths.journal, run.journal, { sync: false });
-    return;
-  }
-  run.syncedAt = now;
+  if (boot === undefined) return;
+  await saveJournal(t.paths.live, { ...run.journal, done: run.done, boot }, { sync: false });
+}
+
+async function syncedSave(t: Transfer, run: Run): Promise<void> {
+  const done = run.done;
+  const generation = run.generation;
+  run.syncedAt = t.now();
   try {
     await run.fh.datasync();
   } catch (error) {
+    // The failed pages may be dropped and a later fdatasync may not report it again: no journal
+    // may go on claiming bytes that were never synced.
+    await removeJournal(t.paths.live).catch(() => undefined);
     throw fsError('write', t.paths.part, error);
   }
-  run.synced = done;
-  run.journal = { ...run.journal, done, live: undefined };
-  await saveJournal(t.paths.journal, run.journal);
+  // A pass that forgot bytes while the data was synced (`forgetBytes()`) keeps what it has now.
+  if (run.generation === generation) run.synced = done;
+  await saveJournal(t.paths.journal, { ...run.journal, done: run.synced, boot: undefined });
+}
+
+/**
+ * The pass forgets its written bytes from `keep` on (the stream starts again and will overwrite
+ * them): both journals stop claiming them before this resolves, so before anything new is
+ * written there (claims only shrink, so no data needs syncing), and the final file will be
+ * synced before the rename, so that a crash cannot leave old bytes where new writes were lost.
+ */
+export async function forgetBytes(t: Transfer, run: Run, keep: number): Promise<void> {
+  const clip = (spans: Run['done']) =>
+    spans
+      .filter((s) => s.start < keep)
+      .map((s) => ({ start: s.start, end: Math.min(s.end, keep) }));
+  const done = clip(run.done);
+  if (spanBytes(done) === spanBytes(run.done)) return; // nothing held from `keep` on
+  run.done = done;
+  run.synced = clip(run.synced);
+  run.generation++;
+  run.syncBeforeRename = true;
+  await Promise.all([run.syncing, run.liveSaving]);
+  await saveJournal(t.paths.journal, { ...run.journal, done: run.synced, boot: undefined });
+  await liveSave(t, run);
 }

@@ -1,7 +1,7 @@
 /**
  * The files of a download on disk: `OUT.part` (the data, written at byte offsets) beside
- * `OUT.part.json` (the journal). `openRun()` opens the part file for a pass; `discardPart()`
- * deletes both when the data cannot be used.
+ * `OUT.part.json` (the durable journal) and `OUT.part.live.json` (the live journal). `openRun()`
+ * opens the part file for a pass; `discardPart()` deletes all three when the data cannot be used.
  */
 import { constants } from 'node:fs';
 import { access, type FileHandle, open, unlink } from 'node:fs/promises';
@@ -11,17 +11,27 @@ import { fsError } from './fs-error.js';
 import { removeJournal, saveJournal, syncDirectory } from './journal-file.js';
 import type { Run, Transfer } from './transfer.js';
 
+export interface PartPaths {
+  part: string;
+  journal: string;
+  live: string;
+}
+
 /** The part and journal paths beside `output`. */
-export function partPaths(output: string): { part: string; journal: string } {
-  return { part: `${output}.part`, journal: `${output}.part.json` };
+export function partPaths(output: string): PartPaths {
+  return {
+    part: `${output}.part`,
+    journal: `${output}.part.json`,
+    live: `${output}.part.live.json`,
+  };
 }
 
 /**
  * Opens `OUT.part` for a pass. A new journal (`resuming` false) gets a fresh part file sized to
  * the file, made durable with its folder, and then the journal is written: a journal never
  * names a part file that a crash could lose. A resumed part file is fdatasync'd first: the bytes
- * an earlier process of this boot wrote (the journal's `live` spans) are then durable too, and
- * the run may count every held byte as synced.
+ * an earlier process of this boot wrote (what the live journal claims) are then durable too, and
+ * the durable journal claims every held byte.
  */
 export async function openRun(
   t: Transfer,
@@ -33,22 +43,27 @@ export async function openRun(
   let fh: FileHandle;
   try {
     fh = await open(part, resuming ? 'r+' : 'w+');
-    if (resuming) await fh.datasync();
-    else {
-      if (journal.size !== undefined) await fh.truncate(journal.size);
-      await fh.sync();
-      await syncDirectory(dirname(part));
-    }
   } catch (error) {
     throw fsError('write', part, error);
   }
-  if (!resuming) {
+  try {
     try {
-      await saveJournal(t.paths.journal, journal);
+      if (resuming) await fh.datasync();
+      else {
+        if (journal.size !== undefined) await fh.truncate(journal.size);
+        await fh.sync();
+        await syncDirectory(dirname(part));
+      }
     } catch (error) {
-      await fh.close();
-      throw error;
+      // Bytes the live journal claims may be lost: it must not be trusted again.
+      if (resuming) await removeJournal(t.paths.live).catch(() => undefined);
+      throw fsError('write', part, error);
     }
+    // A new part file, or every held byte durable now: the durable journal says so.
+    await saveJournal(t.paths.journal, { ...journal, boot: undefined });
+  } catch (error) {
+    await fh.close();
+    throw error;
   }
   const run: Run = {
     controller: options.controller,
@@ -59,12 +74,15 @@ export async function openRun(
     done: journal.done.map((s) => ({ ...s })),
     synced: journal.done,
     syncedAt: t.now(),
+    generation: 0,
+    syncBeforeRename: false,
     pool: [],
     active: new Set(),
     url: options.url,
     unsaved: 0,
     savedAt: t.now(),
-    saving: undefined,
+    syncing: undefined,
+    liveSaving: undefined,
     closed: false,
     failure: undefined,
   };
@@ -84,7 +102,8 @@ function prefixOf(run: Run): number {
 }
 
 /** Deletes the part file and the journal (a restart, or data that failed verification). */
-export async function discardPart(paths: { part: string; journal: string }): Promise<void> {
+export async function discardPart(paths: PartPaths): Promise<void> {
+  await removeJournal(paths.live);
   await removeJournal(paths.journal);
   try {
     await unlink(paths.part);

@@ -12,6 +12,7 @@ import type { RemoteVersion } from '../core/resume.js';
 import type { Span } from '../core/segments.js';
 import type { DownloadState } from './download.js';
 import type { Settings } from './options.js';
+import type { PartPaths } from './part-file.js';
 import type { PrefixDigest } from './prefix-digest.js';
 import type { Throttle } from './throttle.js';
 
@@ -20,7 +21,8 @@ export interface Transfer {
   /** The URL the user gave (kept in the journal). */
   readonly url: string;
   readonly settings: Settings;
-  readonly paths: { part: string; journal: string };
+  /** `OUT.part`, the durable journal `OUT.part.json` and the live one `OUT.part.live.json`. */
+  readonly paths: PartPaths;
   readonly policy: RetryPolicy;
   /** Monotonic clock in ms. */
   readonly now: () => number;
@@ -56,10 +58,15 @@ export interface Run {
   ranged: boolean;
   /** Bytes written (not necessarily durable yet). */
   done: Span[];
-  /** Bytes fdatasync'd: what the journal may claim beyond this boot. Always within `done`. */
+  /** Bytes fdatasync'd: what the durable journal claims. Always within `done`. */
   synced: Span[];
-  /** When the last save that synced the data started. */
+  /** When the last synced save started. */
   syncedAt: number;
+  /** Bumped when the pass forgets written bytes (`forgetBytes()`). */
+  generation: number;
+  /** The pass overwrote bytes it once held: sync the file before the rename, even without
+   * `--sync`. */
+  syncBeforeRename: boolean;
   pool: Span[];
   active: Set<Claim>;
   /** The URL after redirects. */
@@ -68,7 +75,10 @@ export interface Run {
   unsaved: number;
   /** When the last save started (`Transfer.now()`): byte-triggered saves keep a gap after it. */
   savedAt: number;
-  saving: Promise<void> | undefined;
+  /** A synced save in flight (fdatasync, then the durable journal). */
+  syncing: Promise<void> | undefined;
+  /** A live save in flight. */
+  liveSaving: Promise<void> | undefined;
   closed: boolean;
   failure: unknown;
 }

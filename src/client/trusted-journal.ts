@@ -3,7 +3,7 @@
  * `trustJournal()` decides). Untrusted journals are reported, or with `force` set aside.
  */
 import { stat } from 'node:fs/promises';
-import { heldSpans, type Journal } from '../core/journal.js';
+import { type Journal, liveVerdict } from '../core/journal.js';
 import { trustJournal } from '../core/resume.js';
 import { spanBytes } from '../core/segments.js';
 import { JournalError } from '../errors.js';
@@ -11,10 +11,10 @@ import { loadJournal } from './journal-file.js';
 import type { Transfer } from './transfer.js';
 
 /**
- * Loads the journal beside the output and decides whether its bytes can be trusted; undefined
- * means start over. A journal that is not ours (garbage, a newer format, another URL) is a
- * JournalError unless `force` is set. The journal returned has in `done` every byte it vouches
- * for on this boot (its `live` spans when this boot wrote them), and no `live` spans.
+ * Loads the journals beside the output and decides whether their bytes can be trusted; undefined
+ * means start over. A durable journal that is not ours (garbage, a newer format, another URL) is
+ * a JournalError unless `force` is set. The journal returned has in `done` every byte held: the
+ * durable journal's, and the live journal's when this boot wrote it for the same download.
  */
 export async function loadTrustedJournal(t: Transfer): Promise<Journal | undefined> {
   const { force, output } = t.settings;
@@ -35,17 +35,13 @@ export async function loadTrustedJournal(t: Transfer): Promise<Journal | undefin
     return undefined;
   }
   if (journal === undefined) return undefined;
-  const held = heldSpans(journal, t.boot);
-  const live = journal.live;
-  if (live !== undefined && live.boot !== t.boot) {
-    const lost = spanBytes(live.done) - spanBytes(journal.done);
-    if (lost > 0) {
-      t.notice(
-        `The machine restarted since "${path}" was saved: ${lost} bytes it had not synced to disk are fetched again`,
-      );
-    }
+  if (journal.boot !== undefined) {
+    const message = `Cannot trust journal "${path}": it claims bytes that were never synced`;
+    if (!force) throw new JournalError(`${message} (delete it, or use --force to start over)`);
+    t.notice(`${message}: starting over`);
+    return undefined;
   }
-  journal = { ...journal, done: held, live: undefined };
+  journal = { ...journal, done: await liveSpans(t, journal) };
   let partSize: number | undefined;
   try {
     partSize = (await stat(t.paths.part)).size;
@@ -73,5 +69,36 @@ export async function loadTrustedJournal(t: Transfer): Promise<Journal | undefin
     case 'unprovable':
       t.notice(`Cannot resume "${output}": ${trust.reason}; starting over`);
       return undefined;
+  }
+}
+
+/** Every byte held: the durable journal's spans, and the live journal's when it can be trusted. */
+async function liveSpans(t: Transfer, journal: Journal): Promise<Journal['done']> {
+  const path = t.paths.live;
+  let live: Journal | undefined;
+  try {
+    live = await loadJournal(path);
+  } catch (error) {
+    if (!(error instanceof JournalError)) throw error;
+    t.notice(`Ignoring "${path}": ${error.message}`);
+    return journal.done;
+  }
+  if (live === undefined) return journal.done;
+  const verdict = liveVerdict(journal, live, t.boot);
+  switch (verdict.kind) {
+    case 'trusted':
+      return verdict.done;
+    case 'other-boot': {
+      const lost = spanBytes(live.done) - spanBytes(journal.done);
+      if (lost > 0) {
+        t.notice(
+          `The machine restarted since the last save: ${lost} bytes that were not synced to disk are fetched again`,
+        );
+      }
+      return journal.done;
+    }
+    case 'foreign':
+      t.notice(`Ignoring "${path}": it belongs to another download`);
+      return journal.done;
   }
 }

@@ -15,14 +15,16 @@
  * - `size`: the complete length in bytes, or `null` when the server did not say.
  * - `etag`, `lastModified`: the validators of the version being fetched, absent when not sent.
  * - `acceptRanges`: whether the server honoured a Range request.
- * - `done`: sorted, disjoint, half-open `[start, end)` spans of bytes made durable (fdatasync'd
- *   before the journal naming them was written): they survive a crash of the machine.
- * - `live` (optional): `{"boot": "<boot id>", "done": [[0, 900000]]}`, the spans written to the
- *   part file during that boot of the machine, synced or not. A killed process (kill -9, Ctrl-C)
- *   loses nothing it wrote: the kernel's page cache holds it. Only a crash or power cut loses
- *   unsynced writes, and that starts a new boot, so `live` spans are trusted only while the boot
- *   id is the same (`heldSpans()`). A reader that does not know `live` trusts `done` alone, which
- *   is always safe.
+ * - `done`: sorted, disjoint, half-open `[start, end)` spans of bytes on disk.
+ * - `boot` (only in a live journal): the boot id of the machine when it was written.
+ *
+ * A download keeps two journals. The durable one (no `boot`) claims only bytes that were
+ * fdatasync'd before it was written, and is itself fsync'd: it survives a crash of the machine.
+ * The live one (with `boot`) claims every byte written so far and is renamed into place without
+ * any fsync: a killed process (kill -9, Ctrl-C) loses nothing it wrote, because the kernel's page
+ * cache holds it; only a crash of the machine or a power cut loses unsynced writes, and that
+ * starts a new boot. So the live journal is trusted only in the boot that wrote it, and only for
+ * the same download as the durable one (`heldSpans()`).
  */
 import { addSpan, normalizeSpans, type Span } from './segments.js';
 
@@ -40,16 +42,11 @@ export interface Journal {
   lastModified: string | undefined;
   /** Whether the server answered a Range request with 206. */
   acceptRanges: boolean;
-  /** Bytes durably on disk (survive a crash): sorted, disjoint, half-open spans. */
+  /** Bytes on disk: sorted, disjoint, half-open spans. */
   done: Span[];
-  /** Bytes written during one boot of the machine (a superset of `done`). */
-  live?: LiveSpans | undefined;
-}
-
-/** Spans written during the boot identified by `boot` (Linux: /proc/sys/kernel/random/boot_id). */
-export interface LiveSpans {
-  boot: string;
-  done: Span[];
+  /** Live journals only: the boot (Linux: /proc/sys/kernel/random/boot_id) whose page cache
+   * holds `done`. */
+  boot?: string | undefined;
 }
 
 export type DecodedJournal =
@@ -90,25 +87,39 @@ export function encodeJournal(journal: Journal): string {
   if (journal.etag !== undefined) value.etag = journal.etag;
   if (journal.lastModified !== undefined) value.lastModified = journal.lastModified;
   value.acceptRanges = journal.acceptRanges;
-  value.done = encodeSpans(journal.done);
-  if (journal.live !== undefined) {
-    value.live = { boot: journal.live.boot, done: encodeSpans(journal.live.done) };
-  }
+  value.done = normalizeSpans(journal.done).map((s) => [s.start, s.end]);
+  if (journal.boot !== undefined) value.boot = journal.boot;
   return `${JSON.stringify(value)}\n`;
 }
 
-function encodeSpans(spans: Span[]): number[][] {
-  return normalizeSpans(spans).map((s) => [s.start, s.end]);
-}
+/** Why a live journal adds nothing to a durable one (`liveVerdict()`). */
+export type LiveVerdict =
+  | { kind: 'trusted'; done: Span[] }
+  /** Written in another boot: the machine crashed or restarted since. */
+  | { kind: 'other-boot' }
+  /** Of another download (URL, size, validators), or not a live journal at all. */
+  | { kind: 'foreign' };
 
 /**
- * The bytes a journal vouches for on a machine whose boot id is `boot` (undefined: unknown):
- * its `live` spans when they were written in this boot, else only its durable `done` spans.
+ * What the live journal `live` adds to the durable `journal` on a machine whose boot id is
+ * `boot` (undefined: unknown, nothing is trusted): when it was written in this boot for the same
+ * download, every span of both.
  */
-export function heldSpans(journal: Journal, boot: string | undefined): Span[] {
-  const live = journal.live;
-  if (live === undefined || boot === undefined || live.boot !== boot) return journal.done;
-  return normalizeSpans([...journal.done, ...live.done]);
+export function liveVerdict(
+  journal: Journal,
+  live: Journal,
+  boot: string | undefined,
+): LiveVerdict {
+  const same =
+    live.boot !== undefined &&
+    live.url === journal.url &&
+    live.size === journal.size &&
+    live.etag === journal.etag &&
+    live.lastModified === journal.lastModified &&
+    live.acceptRanges === journal.acceptRanges;
+  if (!same) return { kind: 'foreign' };
+  if (boot === undefined || live.boot !== boot) return { kind: 'other-boot' };
+  return { kind: 'trusted', done: normalizeSpans([...journal.done, ...live.done]) };
 }
 
 function isPosition(v: unknown): v is number {
@@ -145,19 +156,8 @@ export function decodeJournal(text: string): DecodedJournal {
   const size = v.size === null ? undefined : v.size;
   const done = decodeSpans(v.done, size);
   if (typeof done === 'string') return { kind: 'invalid', reason: done };
-  let live: LiveSpans | undefined;
-  if (v.live !== undefined) {
-    const l = v.live as Record<string, unknown> | null;
-    if (typeof l !== 'object' || l === null || typeof l.boot !== 'string' || l.boot === '') {
-      return { kind: 'invalid', reason: 'bad live spans' };
-    }
-    if (!Array.isArray(l.done)) return { kind: 'invalid', reason: 'bad live spans' };
-    const liveDone = decodeSpans(l.done, size);
-    if (typeof liveDone === 'string') return { kind: 'invalid', reason: `live: ${liveDone}` };
-    if (size === undefined && !isPrefix(liveDone)) {
-      return { kind: 'invalid', reason: 'spans without a size' };
-    }
-    live = { boot: l.boot, done: liveDone };
+  if (v.boot !== undefined && (typeof v.boot !== 'string' || v.boot === '')) {
+    return { kind: 'invalid', reason: 'bad boot id' };
   }
   if (size === undefined && !isPrefix(done)) {
     return { kind: 'invalid', reason: 'spans without a size' };
@@ -171,7 +171,7 @@ export function decodeJournal(text: string): DecodedJournal {
       lastModified: v.lastModified as string | undefined,
       acceptRanges: v.acceptRanges,
       done,
-      ...(live === undefined ? {} : { live }),
+      ...(v.boot === undefined ? {} : { boot: v.boot }),
     },
   };
 }

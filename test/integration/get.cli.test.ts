@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bootId } from '../../src/client/boot-id.js';
 import { partPaths } from '../../src/client/download.js';
-import { decodeJournal, heldSpans, type Journal } from '../../src/core/journal.js';
+import { decodeJournal, encodeJournal, type Journal, liveVerdict } from '../../src/core/journal.js';
+import { spawnDownload } from '../helpers/download-child.js';
 import { finished, runCli, spawnCli } from '../helpers/get-cli.js';
 import { fixture, type Origin, type OriginOptions, startOrigin } from '../helpers/origin.js';
 
@@ -166,11 +167,8 @@ test('ranged get stops on SIGINT with exit 130 and resumes on the next run', asy
   assert.equal(await exists(join(dir, 'file.bin')), false);
   const journal = decodeJournal(await readFile(join(dir, 'file.bin.part.json'), 'utf8'));
   assert.equal(journal.kind, 'ok');
-  if (journal.kind === 'ok') {
-    // Stopped on purpose: the person may turn the machine off next, so the save was synced.
-    assert.equal(journal.journal.live, undefined);
-    assert.ok(journal.journal.done.length > 0);
-  }
+  // Stopped on purpose: the person may turn the machine off next, so the save was synced.
+  assert.ok(journal.kind === 'ok' && journal.journal.done.length > 0);
   origin.options.bytesPerSecond = undefined;
   const again = await runCli(['get', origin.url, '-c', '2'], dir);
   assert.equal(again.code, 0, again.stderr);
@@ -189,11 +187,14 @@ test('ranged get survives kill -9 and re-fetches at most about 1 MiB per connect
   const r = await result;
   assert.equal(r.signal, 'SIGKILL');
   assert.equal(await exists(join(dir, 'file.bin')), false);
-  const { part, journal } = partPaths(join(dir, 'file.bin'));
-  const decoded = decodeJournal(await readFile(journal, 'utf8'));
-  assert.equal(decoded.kind, 'ok');
-  // The bytes written since the last synced save are claimed as `live` spans of this boot.
-  const done = decoded.kind === 'ok' ? heldSpans(decoded.journal, bootId()) : [];
+  const { part, journal, live } = partPaths(join(dir, 'file.bin'));
+  const durable = decodeJournal(await readFile(journal, 'utf8'));
+  const written = decodeJournal(await readFile(live, 'utf8'));
+  if (durable.kind !== 'ok' || written.kind !== 'ok') assert.fail('both journals are readable');
+  // The bytes written since the last synced save are claimed by the live journal of this boot.
+  const verdict = liveVerdict(durable.journal, written.journal, bootId());
+  assert.equal(verdict.kind, 'trusted');
+  const done = verdict.kind === 'trusted' ? verdict.done : [];
   // Crash consistency: every byte the journal claims is on disk and correct.
   const data = await readFile(part);
   for (const s of done)
@@ -216,23 +217,38 @@ test('ranged get survives kill -9 and re-fetches at most about 1 MiB per connect
   );
 });
 
-/** Runs `ranged get` with `args` on a 1 MiB/s origin and kills it with SIGKILL after 3 MiB. */
+/**
+ * Downloads `body` with the library in a child process (synced saves every 700 ms, live ones
+ * every 128 KiB per connection) from a 1 MiB/s
+ * origin, and kills it with SIGKILL after 3 MiB.
+ */
 async function killMidway(
   t: { after(fn: () => Promise<void>): void },
   body: Buffer,
-  args: string[],
-): Promise<{ origin: Origin; dir: string; journal: Journal }> {
+  options: Record<string, unknown>,
+): Promise<{ origin: Origin; dir: string; durable: Journal; live: Journal | undefined }> {
   const { origin, dir } = await setup(t, body, { bytesPerSecond: MiB });
-  const child = spawnCli(['get', origin.url, '-c', '2', ...args], dir);
+  const output = join(dir, 'file.bin');
+  const child = spawnDownload(origin.url, {
+    output,
+    connections: 2,
+    syncInterval: 700,
+    saveBytes: 128 * 1024,
+    ...options,
+  });
   const result = finished(child);
   await waitFor(() => origin.served >= 3 * MiB);
   child.kill('SIGKILL');
   assert.equal((await result).signal, 'SIGKILL');
-  const decoded = decodeJournal(await readFile(join(dir, 'file.bin.part.json'), 'utf8'));
-  if (decoded.kind !== 'ok') assert.fail(`journal not readable: ${decoded.kind}`);
+  const paths = partPaths(output);
+  const durable = decodeJournal(await readFile(paths.journal, 'utf8'));
+  if (durable.kind !== 'ok') assert.fail(`durable journal not readable: ${durable.kind}`);
+  const text = await readFile(paths.live, 'utf8').catch(() => undefined);
+  const live = text === undefined ? undefined : decodeJournal(text);
+  if (live !== undefined && live.kind !== 'ok') assert.fail('live journal not readable');
   await sleep(50); // let the origin see the closed sockets
   origin.options.bytesPerSecond = undefined;
-  return { origin, dir, journal: decoded.journal };
+  return { origin, dir, durable: durable.journal, live: live?.journal };
 }
 
 const spanTotal = (spans: { start: number; end: number }[]) =>
@@ -240,34 +256,56 @@ const spanTotal = (spans: { start: number; end: number }[]) =>
 
 test('after a crash of the machine (a new boot id) only the synced bytes are trusted', async (t) => {
   const body = fixture(8 * MiB);
-  const { origin, dir, journal } = await killMidway(t, body, []);
-  const live = journal.live;
-  assert.ok(live !== undefined, 'unsynced bytes are claimed as live spans');
+  const { origin, dir, durable, live } = await killMidway(t, body, {});
+  assert.ok(live !== undefined, 'unsynced bytes are claimed by the live journal');
   assert.equal(live.boot, bootId());
-  const synced = spanTotal(journal.done);
-  assert.ok(spanTotal(live.done) > synced, 'the live spans hold more than the synced ones');
-  // Simulate the reboot: the journal now names a boot that is over.
-  const path = join(dir, 'file.bin.part.json');
-  const text = await readFile(path, 'utf8');
-  await writeFile(path, text.replace(live.boot, '00000000-dead-beef-0000-000000000000'));
+  const synced = spanTotal(durable.done);
+  assert.ok(synced > 0 && synced < body.length, 'a synced save happened (every 700 ms)');
+  const data = await readFile(join(dir, 'file.bin.part'));
+  for (const s of durable.done) {
+    assert.ok(data.subarray(s.start, s.end).equals(body.subarray(s.start, s.end)));
+  }
+  // Simulate the reboot: a live journal of a boot that is over, claiming every byte. Trusting it
+  // would save the part file's holes as data.
+  const stale = { ...live, boot: 'an-old-boot', done: [{ start: 0, end: body.length }] };
+  await writeFile(join(dir, 'file.bin.part.live.json'), encodeJournal(stale));
   const servedBefore = origin.served;
   const again = await runCli(['get', origin.url, '-c', '2'], dir);
   assert.equal(again.code, 0, again.stderr);
   assert.match(
     again.stderr,
-    /The machine restarted since .* bytes it had not synced to disk are fetched again/,
+    /The machine restarted since the last save: \d+ bytes that were not synced to disk are fetched again/,
   );
   assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
-  assert.ok(origin.served - servedBefore >= body.length - synced, 'unsynced bytes fetched again');
+  const refetch = origin.served - servedBefore;
+  assert.ok(refetch >= body.length - synced, 'the unsynced bytes are fetched again');
+  assert.ok(refetch <= body.length - synced + 2 * MiB, `the synced bytes are kept (${refetch})`);
 });
 
-test('ranged get --sync claims only synced bytes and still resumes after kill -9', async (t) => {
+test('with sync every save is synced and there is no live journal; a kill -9 still resumes', async (t) => {
   const body = fixture(8 * MiB);
-  const { origin, dir, journal } = await killMidway(t, body, ['--sync']);
-  assert.equal(journal.live, undefined, 'with --sync every save is synced');
-  assert.ok(spanTotal(journal.done) > 0);
+  const { origin, dir, durable, live } = await killMidway(t, body, { sync: true });
+  assert.equal(live, undefined, 'with sync no live journal is written');
+  assert.ok(spanTotal(durable.done) > 0);
   const again = await runCli(['get', origin.url, '-c', '2', '--sync'], dir);
   assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
+  assert.equal(await exists(join(dir, 'file.bin.part.live.json')), false);
+  assert.equal(await exists(join(dir, 'file.bin.part.json')), false);
+});
+
+test('a live journal of another download is ignored, with a notice', async (t) => {
+  const body = fixture(8 * MiB);
+  const { origin, dir, live } = await killMidway(t, body, {});
+  assert.ok(live !== undefined);
+  const path = join(dir, 'file.bin.part.live.json');
+  await writeFile(path, (await readFile(path, 'utf8')).replace('"size":8388608', '"size":9000000'));
+  const again = await runCli(['get', origin.url, '-c', '2'], dir);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(
+    again.stderr,
+    /Ignoring ".*file\.bin\.part\.live\.json": it belongs to another download/,
+  );
   assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
 });
 

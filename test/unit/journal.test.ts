@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import {
   decodeJournal,
   encodeJournal,
-  heldSpans,
   type Journal,
+  liveVerdict,
   newJournal,
   recordProgress,
 } from '../../src/core/journal.js';
@@ -37,19 +37,7 @@ const roundTrips: [string, Journal][] = [
   ['an unknown size', { ...base, size: undefined, done: [{ start: 0, end: 50 }] }],
   ['nothing done', { ...base, done: [] }],
   ['a plain-stream download', { ...base, acceptRanges: false }],
-  [
-    'live spans of a boot',
-    {
-      ...base,
-      live: {
-        boot: 'b1',
-        done: [
-          { start: 0, end: 300 },
-          { start: 500, end: 700 },
-        ],
-      },
-    },
-  ],
+  ['a live journal', { ...base, boot: 'b1' }],
 ];
 for (const [name, journal] of roundTrips) {
   test(`decodeJournal() reads back ${name}`, () => {
@@ -180,77 +168,64 @@ test('recordProgress() refuses bytes past the size', () => {
   assert.throws(() => recordProgress(base, { start: 900, end: 1001 }), RangeError);
 });
 
-test('encodeJournal() writes live spans after the synced ones', () => {
-  const text = encodeJournal({
-    ...base,
-    done: [],
-    live: { boot: 'b1', done: [{ start: 0, end: 9 }] },
-  });
-  assert.match(text, /"done":\[\],"live":\{"boot":"b1","done":\[\[0,9\]\]\}\}\n$/);
+test('encodeJournal() writes the boot id of a live journal last', () => {
+  assert.match(
+    encodeJournal({ ...base, boot: 'b1' }),
+    /"done":\[\[0,100\],\[500,600\]\],"boot":"b1"\}\n$/,
+  );
 });
 
-const liveGood = JSON.parse(encodeJournal(base)) as Record<string, unknown>;
-const badLive: [string, unknown, string][] = [
-  ['not an object', 'b1', 'bad live spans'],
-  ['no boot', { done: [] }, 'bad live spans'],
-  ['an empty boot', { boot: '', done: [] }, 'bad live spans'],
-  ['no spans', { boot: 'b1' }, 'bad live spans'],
-  ['a span past the size', { boot: 'b1', done: [[0, 1001]] }, 'live: span past the size'],
-  [
-    'spans out of order',
-    {
-      boot: 'b1',
-      done: [
-        [5, 9],
-        [0, 2],
-      ],
-    },
-    'live: spans out of order',
-  ],
-];
-for (const [name, live, reason] of badLive) {
-  test(`decodeJournal() rejects live spans with ${name}`, () => {
-    assert.deepEqual(decodeJournal(JSON.stringify({ ...liveGood, live })), {
+const plain = JSON.parse(encodeJournal(base)) as Record<string, unknown>;
+for (const boot of ['', 5, null]) {
+  test(`decodeJournal() rejects the boot id ${JSON.stringify(boot)}`, () => {
+    assert.deepEqual(decodeJournal(JSON.stringify({ ...plain, boot })), {
       kind: 'invalid',
-      reason,
+      reason: 'bad boot id',
     });
   });
 }
 
-test('decodeJournal() rejects live spans that are not a prefix when the size is unknown', () => {
-  const text = JSON.stringify({
-    ...liveGood,
-    size: null,
-    done: [],
-    live: { boot: 'b', done: [[5, 9]] },
-  });
-  assert.deepEqual(decodeJournal(text), { kind: 'invalid', reason: 'spans without a size' });
-});
-
-test('heldSpans() trusts live spans only in the boot that wrote them', () => {
-  const j: Journal = {
+test('liveVerdict() trusts a live journal only from this boot and for the same download', () => {
+  const durable: Journal = { ...base, done: [{ start: 0, end: 100 }] };
+  const live: Journal = {
     ...base,
-    done: [{ start: 0, end: 100 }],
-    live: {
-      boot: 'b1',
-      done: [
-        { start: 0, end: 250 },
-        { start: 400, end: 450 },
-      ],
-    },
+    boot: 'b1',
+    done: [
+      { start: 0, end: 250 },
+      { start: 400, end: 450 },
+    ],
   };
-  assert.deepEqual(heldSpans(j, 'b1'), [
-    { start: 0, end: 250 },
-    { start: 400, end: 450 },
-  ]);
-  assert.deepEqual(heldSpans(j, 'b2'), [{ start: 0, end: 100 }], 'another boot: synced only');
-  assert.deepEqual(heldSpans(j, undefined), [{ start: 0, end: 100 }], 'unknown boot: synced only');
-  assert.deepEqual(heldSpans({ ...j, live: undefined }, 'b1'), [{ start: 0, end: 100 }]);
-  // Synced spans count even if the live list were to miss them.
-  const odd: Journal = { ...j, done: [{ start: 900, end: 1000 }] };
-  assert.deepEqual(heldSpans(odd, 'b1'), [
-    { start: 0, end: 250 },
-    { start: 400, end: 450 },
-    { start: 900, end: 1000 },
-  ]);
+  assert.deepEqual(liveVerdict(durable, live, 'b1'), {
+    kind: 'trusted',
+    done: [
+      { start: 0, end: 250 },
+      { start: 400, end: 450 },
+    ],
+  });
+  assert.deepEqual(liveVerdict(durable, live, 'b2'), { kind: 'other-boot' });
+  assert.deepEqual(liveVerdict(durable, live, undefined), { kind: 'other-boot' });
+  assert.deepEqual(liveVerdict(durable, { ...live, boot: undefined }, 'b1'), { kind: 'foreign' });
+  for (const other of [
+    { url: 'http://example.com/other.iso' },
+    { size: 999 },
+    { etag: '"new"' },
+    { lastModified: undefined },
+    { acceptRanges: false },
+  ]) {
+    assert.deepEqual(
+      liveVerdict(durable, { ...live, ...other }, 'b1'),
+      { kind: 'foreign' },
+      JSON.stringify(other),
+    );
+  }
+  // The durable spans count even where the live journal does not list them.
+  const odd: Journal = { ...durable, done: [{ start: 900, end: 1000 }] };
+  assert.deepEqual(liveVerdict(odd, live, 'b1'), {
+    kind: 'trusted',
+    done: [
+      { start: 0, end: 250 },
+      { start: 400, end: 450 },
+      { start: 900, end: 1000 },
+    ],
+  });
 });
