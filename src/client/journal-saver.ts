@@ -56,12 +56,36 @@ export async function saveRun(
   run: Run,
   options: { sync?: boolean } = {},
 ): Promise<void> {
-  await Promise.all([run.syncing, run.liveSaving]);
-  if (run.closed) return;
-  run.unsaved = 0;
-  run.savedAt = t.now();
-  if (options.sync === true || syncAlways(t)) await syncedSave(t, run);
-  else await liveSave(t, run);
+  await exclusive(run, async () => {
+    if (run.closed) return;
+    run.unsaved = 0;
+    run.savedAt = t.now();
+    if (options.sync === true || syncAlways(t)) await syncedSave(t, run);
+    else await liveSave(t, run);
+  });
+}
+
+/**
+ * Runs `save` after the saves in flight, with both kinds held off meanwhile: no two saves ever
+ * write the same journal at once.
+ */
+async function exclusive(run: Run, save: () => Promise<void>): Promise<void> {
+  while (run.syncing !== undefined || run.liveSaving !== undefined) {
+    await Promise.all([run.syncing, run.liveSaving]);
+  }
+  const saving = save();
+  const held = saving
+    .then(
+      () => undefined,
+      () => undefined,
+    )
+    .finally(() => {
+      run.syncing = undefined;
+      run.liveSaving = undefined;
+    });
+  run.syncing = held;
+  run.liveSaving = held;
+  return saving;
 }
 
 async function liveSave(t: Transfer, run: Run): Promise<void> {
@@ -104,7 +128,8 @@ export async function forgetBytes(t: Transfer, run: Run, keep: number): Promise<
   run.synced = clip(run.synced);
   run.generation++;
   run.syncBeforeRename = true;
-  await Promise.all([run.syncing, run.liveSaving]);
-  await saveJournal(t.paths.journal, { ...run.journal, done: run.synced, boot: undefined });
-  await liveSave(t, run);
+  await exclusive(run, async () => {
+    await saveJournal(t.paths.journal, { ...run.journal, done: run.synced, boot: undefined });
+    await liveSave(t, run);
+  });
 }
