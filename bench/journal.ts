@@ -13,13 +13,13 @@ const MiB = 1024 * 1024;
 const child = fileURLToPath(new URL('./get-child.js', import.meta.url));
 
 /**
- * `saves each 1 s only` (no floor) splits the cost: the default also saves after every
+ * `saves each 1 s` (no floor) splits the cost: the default also saves after every
  * `saveBytes` (1 MiB) per connection, at most every `saveInterval / 50` ms.
  */
 const VARIANTS = {
   'default saves': { connections: 1 },
-  'saves each 1 s only': { connections: 1, saveBytes: Number.MAX_SAFE_INTEGER },
-  'no journal saves': {
+  'saves each 1 s': { connections: 1, saveBytes: Number.MAX_SAFE_INTEGER },
+  'no saves': {
     connections: 1,
     saveInterval: 1e9,
     saveBytes: Number.MAX_SAFE_INTEGER,
@@ -34,7 +34,7 @@ export async function journalCost(ctx: GetContext): Promise<Section> {
   const file = fixtures.big;
   const section: Section = {
     id: 'journal',
-    title: `Journal cost: download() -c 1 of ${sizeLabel(file.size)} from nginx, default saves against saves off, MB/s (download() call only), median of ${config.journalRounds} rounds`,
+    title: `Journal cost: download() -c 1 of ${sizeLabel(file.size)} from nginx, default saves vs none; MB/s of the download() call, median of ${config.journalRounds} rounds`,
     measurements: [],
     ratios: [],
   };
@@ -72,7 +72,7 @@ export async function journalCost(ctx: GetContext): Promise<Section> {
     wall.get(variant)?.push(file.size / 1e6 / (r.wallMs / 1000));
     const mbps = file.size / 1e6 / (r.ms / 1000);
     ctx.log(
-      `  jrnl   round ${round + 1} ${variant.padEnd(19)} ${Math.round(mbps)} MB/s (${(r.ms / 1000).toFixed(2)} s)`,
+      `  jrnl   round ${round + 1} ${variant.padEnd(14)} ${Math.round(mbps)} MB/s (${(r.ms / 1000).toFixed(2)} s)`,
     );
     return mbps;
   });
@@ -115,26 +115,25 @@ export async function journalCost(ctx: GetContext): Promise<Section> {
   section.ratios.push(
     ratio(
       'journal.default/nosaves',
-      'journal cost: default saves / no journal saves',
+      'journal cost: default saves / no saves',
       m('default saves'),
-      m('no journal saves'),
+      m('no saves'),
       { issue: 5, op: '>=', limit: 0.95 },
     ),
     ratio(
       'journal.cpu.nosaves/default',
-      'journal cost, client CPU/GB: no journal saves / default saves',
-      section.measurements.find(
-        (x) => x.id === 'journal-cpu.ranged -c 1 no journal saves (client CPU)',
-      )?.median ?? Number.NaN,
+      'journal CPU/GB: no saves / default saves',
+      section.measurements.find((x) => x.id === 'journal-cpu.ranged -c 1 no saves (client CPU)')
+        ?.median ?? Number.NaN,
       section.measurements.find(
         (x) => x.id === 'journal-cpu.ranged -c 1 default saves (client CPU)',
       )?.median ?? Number.NaN,
     ),
     ratio(
       'journal.timed/nosaves',
-      'journal cost: saves each 1 s only / no journal saves',
-      m('saves each 1 s only'),
-      m('no journal saves'),
+      'journal cost: saves each 1 s / no saves',
+      m('saves each 1 s'),
+      m('no saves'),
     ),
   );
   return section;

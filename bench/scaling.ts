@@ -122,7 +122,7 @@ export async function scalingConnections(ctx: ServeContext): Promise<Section> {
     section.ratios.push(
       check(
         'scaling.rss.ranged',
-        `scaling: ranged server peak RSS at ${last} connections (largest of all runs)`,
+        `scaling: ranged RSS at ${last} conns (max of runs)`,
         rangedPeaks.length === 0 ? Number.NaN : Math.max(...rangedPeaks),
         { issue: 5, op: '<=', limit: 64 },
         'MiB',
