@@ -4,7 +4,6 @@
  * remainder or races the slowest tail (core `idleAction()`); connections far slower than the
  * others are reconnected (core `slowSegments()`).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { addSample, rate } from '../core/progress.js';
 import {
   connectionsFor,
@@ -95,9 +94,7 @@ async function worker(
         // Nothing to steal or race yet. While a segment that might turn out slow is still
         // running (its speed is measured after a second), stay around to race it.
         if (![...run.active].some((c) => !c.raced && c.cursor < c.end)) return;
-        await sleep(SPEED_TICK, undefined, { signal: run.controller.signal }).catch(
-          () => undefined,
-        );
+        await nextChange(run, SPEED_TICK);
         if (run.controller.signal.aborted) return;
         continue;
       }
@@ -107,6 +104,7 @@ async function worker(
         run.active.delete(claim);
         if (claim.rival !== undefined) claim.rival.rival = undefined;
         claim.rival = undefined;
+        wakeIdle(run); // an idle worker may now leave, or find work
       }
       claim = undefined;
       response = undefined;
@@ -118,6 +116,32 @@ async function worker(
     }
     if (!run.controller.signal.aborted) failRun(run, error);
   }
+}
+
+/** Idle workers of a run, waiting for a claim to end or for the next speed sample. */
+const idleWorkers = new WeakMap<Run, Set<() => void>>();
+
+/** Resolves after `ms`, when a claim of `run` ends (`wakeIdle()`), or when the run stops. */
+function nextChange(run: Run, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const signal = run.controller.signal;
+    let waiters = idleWorkers.get(run);
+    if (waiters === undefined) idleWorkers.set(run, (waiters = new Set()));
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      waiters.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+    waiters.add(done);
+    if (signal.aborted) done();
+  });
+}
+
+function wakeIdle(run: Run): void {
+  for (const wake of [...(idleWorkers.get(run) ?? [])]) wake();
 }
 
 /**
