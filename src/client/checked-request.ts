@@ -80,9 +80,10 @@ async function requestOnce(
     maxRedirects: t.settings.maxRedirects,
     timeout: t.settings.stallTimeout,
     agents: t.agents,
-    // One connection reads 1 MiB at a time (fewer writes, ~+15% MB/s); several share the memory
-    // budget, so that peak RSS stays near 60 MiB whatever -c is.
-    bufferSize: t.settings.connections === 1 ? 1024 * 1024 : 256 * 1024,
+    // One connection reads 1 MiB at a time (fewer writes, ~+15% MB/s); several share that
+    // budget (two buffers each, 64 KiB at least), so that peak RSS stays near 60 MiB whatever
+    // -c is (the default, chosen by size, is at most 4).
+    bufferSize: Math.max(64 * 1024, Math.floor((1024 * 1024) / (t.settings.connections ?? 4))),
   });
   const h = res.headers;
   const verdict = checkResponse(

@@ -18,6 +18,7 @@
  * Pause, abort and a crash are one case: the transfer stops with the journal saved, and going on
  * means running the resume path again (load the journal, probe with If-Range, plan, fetch).
  */
+import { setMaxListeners } from 'node:events';
 import type https from 'node:https';
 import type { RetryPolicy } from '../core/backoff.js';
 import { addSample, eta, rate, type Sample } from '../core/progress.js';
@@ -202,6 +203,8 @@ class Engine implements Transfer {
   /** One pass, linked to the caller's signal. */
   async pass(): Promise<DownloadResult> {
     const controller = new AbortController();
+    // Every connection (up to 64) and the engine listen on it: more than Node's default of 10.
+    setMaxListeners(200, controller.signal);
     this.controller = controller;
     if (this.isPaused) controller.abort(new PauseStop('Paused'));
     const onAbort = (): void => controller.abort(this.aborted());

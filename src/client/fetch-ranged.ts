@@ -41,6 +41,9 @@ export async function fetchRanged(
   const saveTimer = setInterval(() => scheduleSave(t, run), t.settings.saveInterval);
   const speedTimer = setInterval(() => checkSpeeds(t, run), SPEED_TICK);
   let firstRes: RangeResponse | undefined = first.res;
+  // One listener for every idle worker (one each would trip Node's 10-listener warning).
+  const wakeOnAbort = () => wakeIdle(run);
+  run.controller.signal.addEventListener('abort', wakeOnAbort);
   t.emit('downloading');
   try {
     while (spanBytes(run.done) < size) {
@@ -74,6 +77,7 @@ export async function fetchRanged(
   } finally {
     clearInterval(saveTimer);
     clearInterval(speedTimer);
+    run.controller.signal.removeEventListener('abort', wakeOnAbort);
   }
   firstRes?.body.destroy();
 }
@@ -121,22 +125,19 @@ async function worker(
 /** Idle workers of a run, waiting for a claim to end or for the next speed sample. */
 const idleWorkers = new WeakMap<Run, Set<() => void>>();
 
-/** Resolves after `ms`, when a claim of `run` ends (`wakeIdle()`), or when the run stops. */
+/** Resolves after `ms`, or when a claim of `run` ends or the run stops (`wakeIdle()`). */
 function nextChange(run: Run, ms: number): Promise<void> {
   return new Promise((resolve) => {
-    const signal = run.controller.signal;
     let waiters = idleWorkers.get(run);
     if (waiters === undefined) idleWorkers.set(run, (waiters = new Set()));
     const done = () => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
       waiters.delete(done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
     waiters.add(done);
-    if (signal.aborted) done();
+    if (run.controller.signal.aborted) done();
   });
 }
 

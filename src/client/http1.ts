@@ -1,12 +1,14 @@
 /**
- * `openHttp1()`: one HTTP/1.1 GET over a plain TCP socket whose bytes are read into one reused
- * buffer (`net.connect({ onread })`), so a download allocates nothing per chunk.
+ * `openHttp1()`: one HTTP/1.1 GET over a plain TCP socket whose bytes are read into two reused
+ * buffers (`net.connect({ onread })`), so a download allocates nothing per chunk.
  *
  * Why not node:http: its parser hands out a fresh 64 KiB ArrayBuffer for every socket read. V8
  * frees them only when external memory has grown by 64 MiB since the last full GC, so a 1 GiB
  * download peaked at ~100 MiB RSS, and the stream machinery capped one connection at ~430 MB/s on
- * loopback (curl: ~790). Reading into one buffer and pausing the socket while the caller writes
- * it out gives backpressure by construction: at most one buffer per connection is in memory.
+ * loopback (curl: ~790). Two buffers take turns: while the caller writes out one chunk, the next
+ * is read into the other buffer; a third chunk waits in the socket (it is paused) until the write
+ * finishes. Backpressure by construction, with the socket read and the file write overlapping
+ * (they run on different threads).
  *
  * The response is framed as RFC 9112 §6.3 says: Transfer-Encoding chunked, else Content-Length,
  * else until the server closes. 1xx responses are skipped (§15.2). Every request carries
@@ -19,8 +21,9 @@ import { NetworkError } from '../errors.js';
 /** The body of a response, read into a reused buffer. */
 export interface ResponseBody {
   /**
-   * Delivers the body to `sink` in order. A chunk is valid only until `sink` returns (or until
-   * the promise it returns settles): its memory is then reused. The socket is paused meanwhile.
+   * Delivers the body to `sink` in order, one chunk at a time. A chunk is valid only until
+   * `sink` returns (or until the promise it returns settles): its memory is then reused. One more
+   * chunk is read meanwhile, then the socket waits.
    * Resolves at the end of the body, or when `sink` answers false (the connection is then
    * closed); rejects with a NetworkError on a failure, a stall or a malformed body, and with the
    * signal's reason on an abort. Call at most once.
@@ -49,8 +52,8 @@ export interface Http1Options {
   signal: AbortSignal;
   /** No response head within this many ms fails the request. */
   timeout: number;
-  /** Size of the reused read buffer: fewer, larger writes (-c 1 of 1 GiB from loopback: 4,096
-   * writes at 256 KiB, 1,026 at 1 MiB, ~15% less wall time). @default 1 MiB */
+  /** Size of each of the two reused read buffers: fewer, larger writes (-c 1 of 1 GiB from
+   * loopback: 4,096 writes at 256 KiB, 1,026 at 1 MiB, ~15% less wall time). @default 1 MiB */
   bufferSize?: number;
 }
 
@@ -191,7 +194,13 @@ function framingOf(head: Head): Framing | string {
 export function openHttp1(url: URL, options: Http1Options): Promise<Http1Response> {
   const bufferSize = options.bufferSize ?? 1024 * 1024;
   const signal = options.signal;
-  const buffer = Buffer.allocUnsafe(bufferSize);
+  const buffers = [Buffer.allocUnsafe(bufferSize), Buffer.allocUnsafe(bufferSize)] as const;
+  /** The memory of the chunk being delivered: the next read goes into the other buffer. */
+  let busy: ArrayBufferLike | undefined;
+  /** A chunk read while another was being delivered; the socket is paused until it is taken. */
+  let queued: Buffer | undefined;
+  const other = (memory: ArrayBufferLike | undefined): Buffer =>
+    memory === buffers[0].buffer ? buffers[1] : buffers[0];
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port === '' ? 80 : Number(url.port);
 
@@ -322,19 +331,46 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
     signal.removeEventListener('abort', onAbort);
     settleRead(undefined);
   };
-  /** Runs one delivery with the socket paused, then resumes reading or settles. */
-  const pump = (data: Buffer): void => {
-    socket.pause();
+  /**
+   * Takes a chunk of body bytes: delivers it at once when nothing is being delivered (and keeps
+   * reading, into the other buffer), else queues it and pauses the socket. Returns whether the
+   * socket may read on.
+   */
+  const pump = (data: Buffer): boolean => {
     clearTimeout(timer);
+    if (delivering) {
+      queued = data;
+      socket.pause();
+      return false;
+    }
+    start(data);
+    arm();
+    return true;
+  };
+  /** Delivers one chunk, then the queued one (reading on), or resumes reading, or settles. */
+  const start = (data: Buffer): void => {
     delivering = true;
+    busy = data.buffer;
     deliver(data).then(
       (more) => {
-        delivering = false;
-        if (failure !== undefined || complete) return settleRead(failure);
-        if (!more) return stop();
-        readOn();
+        busy = undefined;
+        const next = queued;
+        queued = undefined;
+        if (failure !== undefined || complete || !more || next === undefined) {
+          delivering = false;
+          if (failure !== undefined || complete) return settleRead(failure);
+          if (!more) return stop();
+          return readOn();
+        }
+        start(next);
+        if (!closed) {
+          arm();
+          socket.resume(); // the buffer just written out takes the next read
+        }
       },
       (error: unknown) => {
+        busy = undefined;
+        queued = undefined;
         delivering = false;
         if (failure !== undefined || complete) return settleRead(failure);
         fail(error instanceof Error ? error : new Error(String(error)));
@@ -390,7 +426,10 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
     host,
     port,
     onread: {
-      buffer,
+      // Node asks for the next read's buffer right after each callback (and resumes into it
+      // later): the buffer that is free, or that frees first when both hold a chunk (the socket
+      // is then paused until the chunk being delivered is written out).
+      buffer: () => other(queued === undefined ? busy : queued.buffer),
       callback: (n: number, buf: Uint8Array): boolean => {
         if (failure !== undefined || complete) return false;
         const data = Buffer.from(buf.buffer, buf.byteOffset, n);
@@ -398,8 +437,7 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
           onHead(data);
           return framing === undefined && failure === undefined;
         }
-        pump(data);
-        return false;
+        return pump(data);
       },
     },
   });
@@ -426,8 +464,8 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
         settleBody = { resolve, reject };
         const first = early;
         early = undefined;
-        if (first !== undefined) return pump(first);
-        readOn();
+        if (first === undefined) return readOn();
+        if (pump(first) && !closed) socket.resume();
       });
     },
     destroy(error) {

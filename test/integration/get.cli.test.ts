@@ -70,6 +70,15 @@ test('ranged get --quiet prints nothing and -o picks the name', async (t) => {
   assert.deepEqual(await readFile(join(dir, 'named.dat')), body);
 });
 
+test('ranged get -c 16 prints no Node warning (e.g. MaxListenersExceededWarning)', async (t) => {
+  const body = fixture(8 * MiB);
+  const { origin, dir } = await setup(t, body);
+  const r = await runCli(['get', origin.url, '-c', '16'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /Warning|\(node:\d+\)/);
+  assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
+});
+
 test('ranged get --help prints the usage and exits 0', async (t) => {
   const { dir } = await setup(t, fixture(1));
   const r = await runCli(['get', '--help'], dir);
