@@ -124,7 +124,9 @@ export async function scalingConnections(ctx: ServeContext): Promise<Section> {
         'scaling.rss.ranged',
         `scaling: ranged RSS at ${last} conns (max of runs)`,
         rangedPeaks.length === 0 ? Number.NaN : Math.max(...rangedPeaks),
-        { issue: 5, op: '<=', limit: 64 },
+        // Reported, not a floor: issue 5's 64 MiB is for `ranged get`, and asks the server
+        // only to show how RSS grows with connections.
+        undefined,
         'MiB',
       ),
     );
