@@ -112,7 +112,7 @@ export async function timed(
 }
 
 /** Does `ranged get` exist and download a small file correctly? */
-export async function rangedGetWorks(ctx: GetContext): Promise<string | undefined> {
+async function rangedGetWorks(ctx: GetContext): Promise<string | undefined> {
   const dir = join(ctx.scratch, 'probe');
   await mkdir(dir, { recursive: true });
   try {
@@ -171,21 +171,24 @@ export async function timedDownload(
   }
 }
 
+/** A client section, already marked skipped when `ranged get` does not work here. */
+export async function clientSection(ctx: GetContext, id: string, title: string): Promise<Section> {
+  const section: Section = { id, title, measurements: [], ratios: [] };
+  const problem = await rangedGetWorks(ctx);
+  if (problem !== undefined) section.skipped = `skipped: ranged get not available (${problem})`;
+  return section;
+}
+
 /** 4. The download client against curl and aria2c. */
 export async function clientDownloads(ctx: GetContext): Promise<Section> {
   const { config, fixtures } = ctx;
   const file = fixtures.big;
-  const section: Section = {
-    id: 'get',
-    title: `Client: GET ${sizeLabel(file.size)} from nginx on loopback to disk, MB/s and peak RSS`,
-    measurements: [],
-    ratios: [],
-  };
-  const problem = await rangedGetWorks(ctx);
-  if (problem !== undefined) {
-    section.skipped = `skipped: ranged get not available (${problem})`;
-    return section;
-  }
+  const section = await clientSection(
+    ctx,
+    'get',
+    `Client: GET ${sizeLabel(file.size)} from nginx on loopback to disk, MB/s and peak RSS`,
+  );
+  if (section.skipped !== undefined) return section;
   const url = `${ctx.nginx.origin}/${file.name}`;
   const rss = new Map<Tool, number[]>(TOOLS.map((t) => [t, []]));
   let runIndex = 0;

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { sizeLabel } from './config.js';
-import { type GetContext, rangedGetWorks, timedDownload } from './get.js';
+import { clientSection, type GetContext, timedDownload } from './get.js';
 import { interleave, measurement, ratio, type Section } from './stats.js';
 
 const MiB = 1024 * 1024;
@@ -32,17 +32,12 @@ const NAMES = Object.keys(VARIANTS) as Variant[];
 export async function journalCost(ctx: GetContext): Promise<Section> {
   const { config, fixtures } = ctx;
   const file = fixtures.big;
-  const section: Section = {
-    id: 'journal',
-    title: `Journal cost: download() -c 1 of ${sizeLabel(file.size)} from nginx, default saves vs none; MB/s of the download() call, median of ${config.journalRounds} rounds`,
-    measurements: [],
-    ratios: [],
-  };
-  const problem = await rangedGetWorks(ctx);
-  if (problem !== undefined) {
-    section.skipped = `skipped: ranged get not available (${problem})`;
-    return section;
-  }
+  const section = await clientSection(
+    ctx,
+    'journal',
+    `Journal cost: download() -c 1 of ${sizeLabel(file.size)} from nginx, default saves vs none; MB/s of the download() call, median of ${config.journalRounds} rounds`,
+  );
+  if (section.skipped !== undefined) return section;
   const url = `${ctx.nginx.origin}/${file.name}`;
   const once = async (variant: Variant) => {
     const result = await timedDownload(

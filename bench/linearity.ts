@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileLabel, sizeLabel, writeRandomFile } from './config.js';
-import { type GetContext, rangedGet, rangedGetWorks, timedDownload } from './get.js';
+import { clientSection, type GetContext, rangedGet, timedDownload } from './get.js';
 import { check, interleave, measurement, median, type Section } from './stats.js';
 
 const MiB = 1024 * 1024;
@@ -22,17 +22,12 @@ type Tool = (typeof TOOLS)[number];
 export async function linearity(ctx: GetContext): Promise<Section> {
   const { config, fixtures } = ctx;
   const sizes = [...config.linearitySizes].sort((a, b) => a - b);
-  const section: Section = {
-    id: 'linearity',
-    title: `Linearity: ranged get -c ${CONNECTIONS} (curl -o as a control) from nginx, ${sizes.map(sizeLabel).join(', ')}: seconds, MB/s, peak RSS`,
-    measurements: [],
-    ratios: [],
-  };
-  const problem = await rangedGetWorks(ctx);
-  if (problem !== undefined) {
-    section.skipped = `skipped: ranged get not available (${problem})`;
-    return section;
-  }
+  const section = await clientSection(
+    ctx,
+    'linearity',
+    `Linearity: ranged get -c ${CONNECTIONS} (curl -o as a control) from nginx, ${sizes.map(sizeLabel).join(', ')}: seconds, MB/s, peak RSS`,
+  );
+  if (section.skipped !== undefined) return section;
   const existing = [fixtures.small, fixtures.mid, fixtures.big];
   const written: string[] = [];
   try {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileLabel, sizeLabel, writeRandomFile } from './config.js';
-import { type GetContext, rangedGet, rangedGetWorks, timedDownload } from './get.js';
+import { clientSection, type GetContext, rangedGet, timedDownload } from './get.js';
 import { THROTTLED_PREFIX, THROTTLED_RATE } from './peers.js';
 import { check, interleave, measurement, ratio, type Section } from './stats.js';
 
@@ -24,17 +24,12 @@ const connectionsOf = (tool: Tool) => (tool === 'ranged -c 1' ? 1 : 8);
 export async function throttledDownloads(ctx: GetContext): Promise<Section> {
   const { config } = ctx;
   const size = config.throttleSize;
-  const section: Section = {
-    id: 'throttle',
-    title: `Throttled origin: GET ${sizeLabel(size)} from nginx with limit_rate ${THROTTLED_RATE / MiB}m (per response), MB/s and peak RSS`,
-    measurements: [],
-    ratios: [],
-  };
-  const problem = await rangedGetWorks(ctx);
-  if (problem !== undefined) {
-    section.skipped = `skipped: ranged get not available (${problem})`;
-    return section;
-  }
+  const section = await clientSection(
+    ctx,
+    'throttle',
+    `Throttled origin: GET ${sizeLabel(size)} from nginx with limit_rate ${THROTTLED_RATE / MiB}m (per response), MB/s and peak RSS`,
+  );
+  if (section.skipped !== undefined) return section;
   const name = `throttle-${fileLabel(size)}.bin`;
   const path = join(ctx.fixtures.root, name);
   await writeRandomFile(path, size, randomBytes(MiB));
