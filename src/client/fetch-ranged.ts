@@ -129,7 +129,10 @@ const idleWorkers = new WeakMap<Run, Set<() => void>>();
 function nextChange(run: Run, ms: number): Promise<void> {
   return new Promise((resolve) => {
     let waiters = idleWorkers.get(run);
-    if (waiters === undefined) idleWorkers.set(run, (waiters = new Set()));
+    if (waiters === undefined) {
+      waiters = new Set();
+      idleWorkers.set(run, waiters);
+    }
     const done = () => {
       clearTimeout(timer);
       waiters.delete(done);
