@@ -28,12 +28,10 @@ Options:
       --limit-rate RATE    overall rate cap in bytes per second; K, M, G suffixes (500K, 2M)
   -q, --quiet              no progress or notices (errors are still printed)
   -f, --force              replace an existing OUT; discard an unreadable or foreign journal
-      --sync               flush the data to disk before every save of the state (about once a
-                           second) and before OUT appears: a power cut or OS crash then loses
-                           about 1 s and never leaves a partial OUT; slower when the disk is
-                           slower than the network. Without it a killed ranged still loses
-                           nothing it wrote, the data is flushed every 10 s, and OUT appears as
-                           soon as it is written (as with curl)
+      --sync               flush the data to disk at every save (~1/s) and before OUT appears,
+                           so a power cut loses ~1 s and never leaves a partial OUT; slower
+                           when the disk is slower than the network (default: flush every
+                           10 s; a killed ranged loses nothing either way)
   -h, --help               show this help
 
 Keys (when stdin is a terminal): p pauses (connections closed, progress saved), r or Enter
