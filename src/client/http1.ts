@@ -194,7 +194,9 @@ function framingOf(head: Head): Framing | string {
 export function openHttp1(url: URL, options: Http1Options): Promise<Http1Response> {
   const bufferSize = options.bufferSize ?? 1024 * 1024;
   const signal = options.signal;
-  const buffers = [Buffer.allocUnsafe(bufferSize), Buffer.allocUnsafe(bufferSize)] as const;
+  // allocUnsafeSlow: never from Node's shared pool, so each buffer has its own memory (`other()`
+  // tells them apart by it).
+  const buffers = [Buffer.allocUnsafeSlow(bufferSize), Buffer.allocUnsafeSlow(bufferSize)] as const;
   /** The memory of the chunk being delivered: the next read goes into the other buffer. */
   let busy: ArrayBufferLike | undefined;
   /** A chunk read while another was being delivered; the socket is paused until it is taken. */
@@ -344,8 +346,17 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
       return false;
     }
     start(data);
-    arm();
+    armIfWaiting();
     return true;
+  };
+  /**
+   * Arms the stall timer only while more body bytes are awaited from the network: not once the
+   * body is complete or the connection closed (a slow sink is not a stalled network), and not
+   * after a failure.
+   */
+  const armIfWaiting = (): void => {
+    if (failure === undefined && !complete && !closed && !ended()) arm();
+    else clearTimeout(timer);
   };
   /** Delivers one chunk, then the queued one (reading on), or resumes reading, or settles. */
   const start = (data: Buffer): void => {
@@ -363,10 +374,8 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
           return readOn();
         }
         start(next);
-        if (!closed) {
-          arm();
-          socket.resume(); // the buffer just written out takes the next read
-        }
+        armIfWaiting();
+        if (!closed && failure === undefined) socket.resume(); // the freed buffer takes the next read
       },
       (error: unknown) => {
         busy = undefined;
@@ -445,6 +454,7 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
   socket.on('error', (error) => fail(netError(networkReason(error), error)));
   socket.on('close', () => {
     closed = true;
+    if (delivering) clearTimeout(timer); // no more bytes can come; the delivery decides
     if (complete || failure !== undefined || delivering) return;
     if (framing === undefined) return fail(netError('the connection closed before a response'));
     if (!reading) return; // read() decides, after the bytes that came with the head

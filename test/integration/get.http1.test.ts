@@ -161,6 +161,62 @@ test('openHttp1() fails a body that stalls', async (t) => {
   await assert.rejects(readAll(url, { stallTimeout: 100 }), /no data for 0\.1 s/);
 });
 
+test('openHttp1() does not call a slow write of the last bytes a stall', async (t) => {
+  for (const framing of ['length', 'close'] as const) {
+    const body = fixture(200_000, framing === 'length' ? 1 : 2);
+    const { url } = await rawServer(t, async (s) => {
+      const length = framing === 'length' ? `Content-Length: ${body.length}\r\n` : '';
+      s.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\n${length}\r\n`), body]));
+    });
+    const res = await openHttp1(url, {
+      headers: {},
+      signal: new AbortController().signal,
+      timeout: 2_000,
+      bufferSize: 64 * 1024,
+    });
+    const parts: Buffer[] = [];
+    // Every write takes longer than the stall timeout; the network is done long before.
+    await res.body.read(
+      async (chunk) => {
+        parts.push(Buffer.from(chunk));
+        await sleep(250);
+        return true;
+      },
+      { stallTimeout: 150 },
+    );
+    assert.deepEqual(Buffer.concat(parts), body, framing);
+  }
+});
+
+test('openHttp1() keeps chunks apart with buffers from any allocator (two read buffers)', async (t) => {
+  const body = fixture(300_000, 3);
+  const { url } = await rawServer(t, async (s) => {
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+    for (let at = 0; at < body.length; at += 1000) {
+      s.write(body.subarray(at, at + 1000));
+      await sleep(0);
+    }
+    s.end();
+  });
+  // 1 KiB buffers would come from Node's shared pool with Buffer.allocUnsafe.
+  const res = await openHttp1(url, {
+    headers: {},
+    signal: new AbortController().signal,
+    timeout: 2_000,
+    bufferSize: 1024,
+  });
+  const parts: Buffer[] = [];
+  await res.body.read(
+    async (chunk) => {
+      await sleep(1); // the next chunk is read meanwhile: it must not land in this one's memory
+      parts.push(Buffer.from(chunk));
+      return true;
+    },
+    { stallTimeout: 2_000 },
+  );
+  assert.deepEqual(Buffer.concat(parts), body);
+});
+
 test('openHttp1() stops when the sink answers false and closes the connection', async (t) => {
   const body = fixture(2 * 1024 * 1024);
   let closed = false;
