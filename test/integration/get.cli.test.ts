@@ -47,6 +47,9 @@ function assertOneErrorLine(stderr: string, pattern: RegExp): void {
   assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
 }
 
+/** Live journals need a boot id (Linux); elsewhere every save syncs and these tests do not apply. */
+const noBootId = bootId() === undefined ? 'no boot id on this system' : false;
+
 async function waitFor(check: () => boolean): Promise<void> {
   for (let i = 0; i < 2000 && !check(); i++) await sleep(10);
   assert.ok(check(), 'condition never became true');
@@ -184,7 +187,9 @@ test('ranged get stops on SIGINT with exit 130 and resumes on the next run', asy
   assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
 });
 
-test('ranged get survives kill -9 and re-fetches at most about 1 MiB per connection', async (t) => {
+test('ranged get survives kill -9 and re-fetches at most about 1 MiB per connection', {
+  skip: noBootId,
+}, async (t) => {
   const body = fixture(12 * MiB);
   const connections = 2;
   // 1 MiB/s per connection: the journal (saved every second) trails by about 1 MiB.
@@ -261,7 +266,7 @@ async function killMidway(
   const live = text === undefined ? undefined : decodeJournal(text);
   if (live !== undefined && live.kind !== 'ok') assert.fail('live journal not readable');
   await sleep(50); // let the origin see the closed sockets
-  origin.options.bytesPerSecond = undefined;
+  origin.options.bytesPerSecond = 16 * MiB; // keeps in-flight overshoot small on loopback
   return { origin, dir, durable: durable.journal, live: live?.journal };
 }
 
@@ -274,7 +279,9 @@ async function journalsReady(paths: { journal: string; live: string }, sync: boo
 const spanTotal = (spans: { start: number; end: number }[]) =>
   spans.reduce((n, s) => n + s.end - s.start, 0);
 
-test('after a crash of the machine (a new boot id) only the synced bytes are trusted', async (t) => {
+test('after a crash of the machine (a new boot id) only the synced bytes are trusted', {
+  skip: noBootId,
+}, async (t) => {
   const body = fixture(16 * MiB);
   const { origin, dir, durable, live } = await killMidway(t, body, {});
   assert.ok(live !== undefined, 'unsynced bytes are claimed by the live journal');
@@ -314,7 +321,9 @@ test('with sync every save is synced and there is no live journal; a kill -9 sti
   assert.equal(await exists(join(dir, 'file.bin.part.json')), false);
 });
 
-test('a live journal of another download is ignored, with a notice', async (t) => {
+test('a live journal of another download is ignored, with a notice', {
+  skip: noBootId,
+}, async (t) => {
   const body = fixture(16 * MiB);
   const { origin, dir, live } = await killMidway(t, body, {});
   assert.ok(live !== undefined);
