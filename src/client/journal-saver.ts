@@ -90,19 +90,24 @@ async function exclusive(run: Run, save: () => Promise<void>): Promise<void> {
 
 async function liveSave(t: Transfer, run: Run): Promise<void> {
   const boot = t.boot;
-  if (boot === undefined) return;
+  if (boot === undefined || run.syncFailed) return;
   await saveJournal(t.paths.live, { ...run.journal, done: run.done, boot }, { sync: false });
+  // An fdatasync failed while this was written: the claim must not stay.
+  if (run.syncFailed) await removeJournal(t.paths.live);
 }
 
 async function syncedSave(t: Transfer, run: Run): Promise<void> {
+  // After a failed fdatasync a later one may succeed without the lost pages: claim nothing more.
+  if (run.syncFailed) return;
   const done = run.done;
   const generation = run.generation;
   run.syncedAt = t.now();
   try {
     await run.fh.datasync();
   } catch (error) {
-    // The failed pages may be dropped and a later fdatasync may not report it again: no journal
-    // may go on claiming bytes that were never synced.
+    // The failed pages may be dropped, and Linux reports the error once: no journal may go on
+    // claiming bytes that were never synced (a live save in flight removes its own claim).
+    run.syncFailed = true;
     await removeJournal(t.paths.live).catch(() => undefined);
     throw fsError('write', t.paths.part, error);
   }

@@ -76,6 +76,7 @@ export async function openRun(
     syncedAt: t.now(),
     generation: 0,
     syncBeforeRename: false,
+    syncFailed: false,
     pool: [],
     active: new Set(),
     url: options.url,

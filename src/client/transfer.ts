@@ -67,6 +67,8 @@ export interface Run {
   /** The pass overwrote bytes it once held: sync the file before the rename, even without
    * `--sync`. */
   syncBeforeRename: boolean;
+  /** An fdatasync failed: no journal claims any byte beyond `synced` from then on. */
+  syncFailed: boolean;
   pool: Span[];
   active: Set<Claim>;
   /** The URL after redirects. */
