@@ -54,7 +54,13 @@ export async function finishRun(t: Transfer, run: Run): Promise<{ size: number; 
     try {
       // A file of unknown length may have held a longer earlier stream.
       if ((await run.fh.stat()).size !== size) await run.fh.truncate(size);
-      if (sync) await run.fh.sync();
+      if (sync) {
+        await run.fh.sync().catch(async (error: unknown) => {
+          // Pages that failed to reach the disk may be dropped: the live claim must go.
+          await removeJournal(t.paths.live).catch(() => undefined);
+          throw error;
+        });
+      }
       // The hash has followed the prefix; only what it has not reached yet is read here.
       actual = await t.digest?.digest(size);
     } catch (error) {
