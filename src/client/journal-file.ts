@@ -79,6 +79,7 @@ export async function saveJournal(
     }
     await rename(tmp, path);
   } catch (error) {
+    await unlink(tmp).catch(() => undefined); // e.g. a disk that filled up: leave no debris
     throw fsError('write', path, error);
   }
   if (sync) await syncDirectory(dirname(path));

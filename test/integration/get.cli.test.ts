@@ -2,7 +2,9 @@
  * `ranged get` as a child process: exit codes, messages, SIGINT and kill -9 followed by a rerun.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -349,6 +351,41 @@ test('an empty journal (what a crash can leave) means start over, with a notice'
   const r = await runCli(['get', origin.url], dir);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /is empty \(left by a crash of the machine\?\): starting over/);
+  assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
+});
+
+/** Mounts a tmpfs of `size` at a new folder (root only); undefined where mounting is not allowed. */
+function smallDisk(t: { after(fn: () => Promise<void>): void }, size: string): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'ranged-small-disk-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  t.after(async () => {
+    execFileSync('umount', [dir], { stdio: 'ignore' });
+    await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+test('ranged get on a disk that fills up exits 9 with one clear line, and resumes once there is room', async (t) => {
+  const body = fixture(8 * MiB);
+  const { origin } = await setup(t, body);
+  const dir = smallDisk(t, '3m');
+  if (dir === undefined) return t.skip('cannot mount a tmpfs here (not root)');
+  const r = await runCli(['get', origin.url, '-c', '2'], dir);
+  assert.equal(r.code, 9, r.stderr);
+  assertOneErrorLine(
+    r.stderr,
+    /Cannot write ".*file\.bin\.part(\.json|\.live\.json)?": no space left on device/,
+  );
+  assert.equal(await exists(join(dir, 'file.bin')), false);
+  assert.equal(await exists(join(dir, 'file.bin.part.json.tmp')), false, 'no half-written journal');
+  execFileSync('mount', ['-o', 'remount,size=32m', dir], { stdio: 'ignore' });
+  const again = await runCli(['get', origin.url, '-c', '2'], dir);
+  assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
 });
 
