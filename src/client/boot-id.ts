@@ -1,6 +1,6 @@
 /**
- * The boot id of this machine (Linux: /proc/sys/kernel/random/boot_id), read once. A journal's
- * `live` spans are trusted only in the boot that wrote them (core `heldSpans()`): the page cache
+ * The boot id of this machine (Linux: /proc/sys/kernel/random/boot_id), read once. The live
+ * journal is trusted only in the boot that wrote it (core `liveVerdict()`): the page cache
  * keeps what a killed process wrote, a crash of the machine does not, and it boots anew.
  */
 import { readFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * Journal files on disk: `loadJournal()` reads and checks one, `saveJournal()` replaces one
  * atomically (write a temporary file, fsync it, rename it over the old one, fsync the folder).
- * Callers make the data durable first (house rule 8), or save only `live` spans without fsync
+ * Callers make the data durable first (house rule 8), or write the live journal without fsync
  * (see journal-saver.ts).
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
@@ -59,7 +59,7 @@ export async function syncDirectory(path: string): Promise<void> {
 /**
  * Replaces the journal at `path` with `journal`: `path.tmp` is written and fsynced, then renamed
  * over `path`, then the folder is fsynced. A crash at any point leaves the old journal or the new
- * one, never a torn one. With `sync: false` (a journal whose extra claims are `live` spans) the
+ * one, never a torn one. With `sync: false` (the live journal, trusted only in this boot) the
  * fsyncs are skipped: a killed process still leaves the old journal or the new one.
  */
 export async function saveJournal(

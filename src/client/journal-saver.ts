@@ -32,19 +32,19 @@ export function scheduleSave(t: Transfer, run: Run): void {
   run.savedAt = now;
   const always = syncAlways(t);
   if (run.syncing === undefined && (always || now - run.syncedAt >= t.settings.syncInterval)) {
-    run.syncing = syncedSave(t, run)
-      .catch((error: unknown) => failRun(run, error))
-      .finally(() => {
-        run.syncing = undefined;
-      });
-    return;
-  }
-  if (always || run.liveSaving !== undefined) return;
-  run.liveSaving = liveSave(t, run)
-    .catch((error: unknown) => failRun(run, error))
-    .finally(() => {
+    run.syncing = inBackground(run, syncedSave(t, run), () => {
+      run.syncing = undefined;
+    });
+  } else if (!always && run.liveSaving === undefined) {
+    run.liveSaving = inBackground(run, liveSave(t, run), () => {
       run.liveSaving = undefined;
     });
+  }
+}
+
+/** A save nobody awaits: its failure stops the run, and `done` clears its slot in the run. */
+function inBackground(run: Run, save: Promise<void>, done: () => void): Promise<void> {
+  return save.catch((error: unknown) => failRun(run, error)).finally(done);
 }
 
 /**

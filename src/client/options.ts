@@ -46,7 +46,7 @@ export interface DownloadOptions {
   /** fdatasync the data before every journal save, and the whole file before the rename to
    * `output`: a power cut or OS crash then loses at most about `saveInterval` of progress and never
    * leaves an incomplete `output`. Costs throughput when the disk is slower than the network.
-   * Without it, a killed process still loses nothing it wrote (the journal's `live` spans), and the
+   * Without it, a killed process still loses nothing it wrote (the live journal), and the
    * data is synced every `syncInterval`. @default false */
   sync?: boolean;
   /** Without `sync`: period in ms of the saves that fdatasync the data first (what survives a

@@ -24,7 +24,7 @@
  * any fsync: a killed process (kill -9, Ctrl-C) loses nothing it wrote, because the kernel's page
  * cache holds it; only a crash of the machine or a power cut loses unsynced writes, and that
  * starts a new boot. So the live journal is trusted only in the boot that wrote it, and only for
- * the same download as the durable one (`heldSpans()`).
+ * the same download as the durable one (`liveVerdict()`).
  */
 import { addSpan, normalizeSpans, type Span } from './segments.js';
 
@@ -92,7 +92,7 @@ export function encodeJournal(journal: Journal): string {
   return `${JSON.stringify(value)}\n`;
 }
 
-/** Why a live journal adds nothing to a durable one (`liveVerdict()`). */
+/** Whether a live journal adds its spans to a durable one, and if not, why (`liveVerdict()`). */
 export type LiveVerdict =
   | { kind: 'trusted'; done: Span[] }
   /** Written in another boot: the machine crashed or restarted since. */
