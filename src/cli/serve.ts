@@ -19,6 +19,11 @@ Options:
       --dotfiles      serve and list names that start with a dot (hidden by default)
       --max-ranges N  most ranges honoured in one request; more get the whole file (default 100)
       --workers N     processes sharing the port (node:cluster); "auto" = one per core (default 1)
+      --max-connections N
+                      most connections open at once (per worker); more are closed at once
+                      (default 1024)
+      --send-timeout S
+                      cut a response whose client has taken no byte for S seconds (default 30)
   -h, --help          show this help
 
 Once listening, prints one line with http://HOST:PORT on stdout. SIGINT or SIGTERM stops
@@ -48,6 +53,8 @@ export async function runServe(args: string[]): Promise<number> {
       dotfiles: { type: 'boolean' },
       'max-ranges': { type: 'string' },
       workers: { type: 'string' },
+      'max-connections': { type: 'string' },
+      'send-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -84,12 +91,33 @@ export async function runServe(args: string[]): Promise<number> {
     ...(values['max-ranges'] === undefined
       ? {}
       : { maxRanges: parseWholeNumber('--max-ranges', values['max-ranges'], 1, 10_000) }),
+    ...(values['max-connections'] === undefined
+      ? {}
+      : {
+          maxConnections: parseWholeNumber(
+            '--max-connections',
+            values['max-connections'],
+            1,
+            1_000_000,
+          ),
+        }),
+    ...(values['send-timeout'] === undefined
+      ? {}
+      : {
+          sendTimeout: 1000 * parseWholeNumber('--send-timeout', values['send-timeout'], 1, 86_400),
+        }),
     ...(values.quiet ? {} : { log: (line: string) => process.stderr.write(`${line}\n`) }),
   };
   const say = (line: string) => {
     if (!values.quiet) process.stderr.write(`ranged: ${line}\n`);
   };
   if (cluster.isWorker) return runWorker(options);
+  if (isEveryInterface(host)) {
+    // Said even with --quiet: it is about who can read the folder, not about requests.
+    process.stderr.write(
+      `ranged: warning: listening on ${host}: ${root} is now reachable from other machines on the network\n`,
+    );
+  }
   if (workers > 1) return runPrimary(workers, root, say);
 
   const running = await startServer(options);
@@ -100,6 +128,11 @@ export async function runServe(args: string[]): Promise<number> {
   void nextSignal().then(() => running.server.closeAllConnections());
   await running.close();
   return 0;
+}
+
+/** True for the wildcard addresses that listen on every interface. */
+export function isEveryInterface(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]' || host === '::0' || host === '0';
 }
 
 function nextSignal(): Promise<NodeJS.Signals> {

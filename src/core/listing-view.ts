@@ -16,6 +16,11 @@ export interface ListingEntry {
   type: string;
   /** The strong ETag the file is served with; `null` for folders. */
   etag: string | null;
+  /**
+   * The name's exact bytes, when they are not valid UTF-8 (`name` then shows U+FFFD where bytes
+   * could not be read); links are made from these bytes.
+   */
+  bytes?: Uint8Array;
 }
 
 export type SortKey = 'name' | 'size' | 'mtime';
@@ -57,14 +62,19 @@ export function sortEntries(
   entries: readonly ListingEntry[],
   sort: ListingSort = DEFAULT_SORT,
 ): ListingEntry[] {
+  return [...entries].sort(compareEntries(sort));
+}
+
+/** The comparator behind `sortEntries()`: folders first, then `sort.key`, ties by name. */
+export function compareEntries(sort: ListingSort): (a: ListingEntry, b: ListingEntry) => number {
   const sign = sort.order === 'asc' ? 1 : -1;
-  return [...entries].sort((a, b) => {
+  return (a, b) => {
     if (a.kind !== b.kind) return a.kind === 'directory' ? -1 : 1;
     let by = 0;
     if (sort.key === 'size') by = (a.size ?? 0) - (b.size ?? 0);
     else if (sort.key === 'mtime') by = a.mtime < b.mtime ? -1 : a.mtime > b.mtime ? 1 : 0;
     return sign * (by || compareNames(a.name, b.name));
-  });
+  };
 }
 
 /**
@@ -95,16 +105,89 @@ export function formatMtime(iso: string): string {
  * `?`, `%`, `;`, `:` and the quotes `encodeURIComponent` leaves (`!'()*`) cannot end the path,
  * start a query or fragment, read as a scheme, or break out of a shell word.
  */
-export function encodePathSegment(name: string): string {
+export function encodePathSegment(name: string | Uint8Array): string {
+  if (typeof name !== 'string') {
+    let out = '';
+    for (const byte of name) {
+      out += UNRESERVED.test(String.fromCharCode(byte))
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    }
+    return out;
+  }
   return encodeURIComponent(name).replace(
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
 }
 
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
 /** The link to an entry, relative to its folder's URL (folders end in `/`). */
-export function entryHref(entry: Pick<ListingEntry, 'name' | 'kind'>): string {
-  return encodePathSegment(entry.name) + (entry.kind === 'directory' ? '/' : '');
+export function entryHref(entry: Pick<ListingEntry, 'name' | 'kind' | 'bytes'>): string {
+  return encodePathSegment(entry.bytes ?? entry.name) + (entry.kind === 'directory' ? '/' : '');
+}
+
+/**
+ * One page of a listing: which page, of how many, and the totals of the whole folder (the page
+ * shows only `perPage` entries, its summary counts all).
+ */
+export interface Pagination {
+  /** 1-based. */
+  page: number;
+  pages: number;
+  perPage: number;
+  /** Entries in the folder (of those read, see `truncated`). */
+  total: number;
+  /** True if the folder holds more entries than a listing reads; only the first are listed. */
+  truncated: boolean;
+  folders: number;
+  files: number;
+  /** Bytes in all the files listed. */
+  bytes: number;
+}
+
+/** Reads `?page=N` (1-based); anything else is page 1. Pages past the last show the last. */
+export function parseListingPage(query: string): number {
+  const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
+  const page = params.get('page');
+  return page !== null && /^[1-9][0-9]{0,8}$/.test(page) ? Number(page) : 1;
+}
+
+/** Counts and the page to show, for `entries` (the whole folder, sorted) and a requested page. */
+export function paginate(
+  entries: readonly ListingEntry[],
+  requested: number,
+  perPage: number,
+  truncated = false,
+): { pagination: Pagination; slice: readonly ListingEntry[] } {
+  let folders = 0;
+  let files = 0;
+  let bytes = 0;
+  for (const e of entries) {
+    if (e.kind === 'directory') folders++;
+    else {
+      files++;
+      bytes += e.size ?? 0;
+    }
+  }
+  const pages = Math.max(1, Math.ceil(entries.length / perPage));
+  const page = Math.min(Math.max(1, requested), pages);
+  const slice = entries.slice((page - 1) * perPage, page * perPage);
+  return {
+    pagination: { page, pages, perPage, total: entries.length, truncated, folders, files, bytes },
+    slice,
+  };
+}
+
+/** The query string for a page in a sort order (the default order is left out). */
+export function pageQuery(sort: ListingSort, page: number): string {
+  const params: string[] = [];
+  if (sort.key !== DEFAULT_SORT.key || sort.order !== DEFAULT_SORT.order) {
+    params.push(`sort=${sort.key}`, `order=${sort.order}`);
+  }
+  if (page > 1) params.push(`page=${page}`);
+  return params.length === 0 ? './' : `?${params.join('&')}`;
 }
 
 /** Escapes text for HTML content and double- or single-quoted attribute values. */
@@ -221,14 +304,38 @@ export function folderPath(segments: readonly string[]): string {
   return `/${segments.map((s) => `${s}/`).join('')}`;
 }
 
-/** The JSON document for scripts: `{ path, entries: [{ name, kind, size, mtime, type, etag, href }] }`. */
+/**
+ * The JSON document for scripts: `{ path, entries: [{ name, kind, size, mtime, type, etag, href }] }`,
+ * and with `pagination`, `page`, `pages`, `total`, `truncated` and `next` / `prev` (relative URLs
+ * of the neighbouring pages, or null).
+ */
 export function renderListingJson(
   segments: readonly string[],
   entries: readonly ListingEntry[],
+  pagination?: Pagination,
+  sort: ListingSort = DEFAULT_SORT,
 ): string {
   const doc = {
     path: folderPath(segments),
-    entries: entries.map((e) => ({ ...e, href: entryHref(e) })),
+    ...(pagination === undefined
+      ? {}
+      : {
+          page: pagination.page,
+          pages: pagination.pages,
+          total: pagination.total,
+          truncated: pagination.truncated,
+          next: pagination.page < pagination.pages ? pageQuery(sort, pagination.page + 1) : null,
+          prev: pagination.page > 1 ? pageQuery(sort, pagination.page - 1) : null,
+        }),
+    entries: entries.map((e) => ({
+      name: e.name,
+      kind: e.kind,
+      size: e.size,
+      mtime: e.mtime,
+      type: e.type,
+      etag: e.etag,
+      href: entryHref(e),
+    })),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
@@ -239,6 +346,8 @@ export interface ListingPage {
   /** Entries, already sorted by `sort`. */
   entries: readonly ListingEntry[];
   sort: ListingSort;
+  /** Which page this is and the folder's totals; without it `entries` are the whole folder. */
+  pagination?: Pagination;
   /** Stylesheet text, inlined in a <style> element. */
   css: string;
   /** Script text, inlined in a <script> element. */
@@ -300,17 +409,8 @@ function breadcrumb(segments: readonly string[]): string {
   return `<nav class="crumbs" aria-label="Breadcrumb"><ol>${items.join('')}</ol></nav>`;
 }
 
-function summary(entries: readonly ListingEntry[]): string {
-  let folders = 0;
-  let files = 0;
-  let bytes = 0;
-  for (const e of entries) {
-    if (e.kind === 'directory') folders++;
-    else {
-      files++;
-      bytes += e.size ?? 0;
-    }
-  }
+function summary(totals: Pick<Pagination, 'folders' | 'files' | 'bytes'>): string {
+  const { folders, files, bytes } = totals;
   const parts = [];
   if (folders > 0) parts.push(`${folders} ${folders === 1 ? 'folder' : 'folders'}`);
   parts.push(`${files} ${files === 1 ? 'file' : 'files'}`);
@@ -358,8 +458,32 @@ function row(entry: ListingEntry): string {
   );
 }
 
+const count = new Intl.NumberFormat('en');
+
+/** The pager under a listing of several pages: where this page is, and links to its neighbours. */
+function pager(p: Pagination, sort: ListingSort): string {
+  if (p.pages <= 1 && !p.truncated) return '';
+  const first = p.total === 0 ? 0 : (p.page - 1) * p.perPage + 1;
+  const last = Math.min(p.page * p.perPage, p.total);
+  const link = (page: number, label: string, rel: string) =>
+    `<a href="${escapeHtml(pageQuery(sort, page))}" rel="${rel}">${label}</a>`;
+  const links = [
+    p.page > 1 ? link(1, 'First', 'first') : '',
+    p.page > 1 ? link(p.page - 1, '← Previous', 'prev') : '',
+    `<span class="where">Page ${count.format(p.page)} of ${count.format(p.pages)}</span>`,
+    p.page < p.pages ? link(p.page + 1, 'Next →', 'next') : '',
+    p.page < p.pages ? link(p.pages, 'Last', 'last') : '',
+  ].filter((l) => l !== '');
+  const more = p.truncated
+    ? ` The folder holds more; only the first ${count.format(p.total)} entries read are listed.`
+    : '';
+  return `<nav class="pager" aria-label="Pages"><p>Showing ${count.format(first)}–${count.format(last)} of ${count.format(p.total)} entries.${more}</p><p class="links">${links.join(' ')}</p></nav>`;
+}
+
 /** The whole HTML page for a folder. Every name is escaped; every link is encoded per segment. */
 export function renderListingHtml(page: ListingPage): string {
+  const totals = page.pagination ?? paginate(page.entries, 1, Number.MAX_SAFE_INTEGER).pagination;
+  const pages = page.pagination === undefined ? '' : pager(page.pagination, page.sort);
   const path = escapeHtml(folderPath(page.segments));
   const upRow =
     page.segments.length === 0
@@ -385,16 +509,17 @@ ${iconSprite()}
 <header class="top">
 ${breadcrumb(page.segments)}
 <h1>Index of <span class="path">${path}</span></h1>
-<p class="summary">${summary(page.entries)}</p>
+<p class="summary">${summary(totals)}</p>
 </header>
 <main>
-<table class="listing">
+<table class="listing" data-pages="${totals.pages}">
 <caption class="sr">Contents of ${path}, sorted by <span data-caption>${SORT_LABEL[page.sort.key].toLowerCase()}, ${order}</span></caption>
 <thead><tr>${headerCell('name', page.sort, 'name')}<th scope="col" class="kind">Kind</th>${headerCell('size', page.sort, 'size')}${headerCell('mtime', page.sort, 'mtime')}<th scope="col" class="actions"><span class="sr">Actions</span></th></tr></thead>
 ${upRow}<tbody class="entries">
 ${page.entries.map(row).join('\n')}${empty}
 </tbody>
 </table>
+${pages}
 </main>
 <footer class="foot">Served by ranged · interrupted downloads resume with <code>ranged get</code></footer>
 <div class="toast" role="status" aria-live="polite"></div>

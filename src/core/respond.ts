@@ -78,8 +78,13 @@ export function planResponse(
   const lastModified = Math.floor(file.mtimeMs / 1000) * 1000;
   const lastModifiedText = formatHttpDate(lastModified);
   const cacheControl = options.cacheControl;
-  /** Adds the validators (and Cache-Control) to a header object built for one response. */
+  /**
+   * Adds the validators (and Cache-Control) to a header object built for one response, and
+   * `nosniff`, so a browser renders a file as its Content-Type says and never guesses (an
+   * uploaded `.txt` holding HTML must not run as a page).
+   */
   const withValidators = (headers: Record<string, string>): Record<string, string> => {
+    headers['X-Content-Type-Options'] = 'nosniff';
     headers.ETag = etag;
     headers['Last-Modified'] = lastModifiedText;
     if (cacheControl !== undefined) headers['Cache-Control'] = cacheControl;

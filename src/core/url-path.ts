@@ -5,8 +5,18 @@
  */
 
 export type UrlPath =
-  /** Decoded segments, none empty, `.`, `..`, or containing `/`, `\` or NUL. */
-  | { kind: 'ok'; segments: string[]; trailingSlash: boolean; query: string }
+  /**
+   * Decoded segments, none empty, `.`, `..`, or containing `/`, `\` or NUL. `segments` are text;
+   * a name whose bytes are not valid UTF-8 shows U+FFFD there, and then `bytes` holds every
+   * segment's exact bytes (the name on disk).
+   */
+  | {
+      kind: 'ok';
+      segments: string[];
+      trailingSlash: boolean;
+      query: string;
+      bytes?: Uint8Array[];
+    }
   /** Malformed: bad percent-encoding, a NUL byte, a `..` segment, not origin-form. */
   | { kind: 'bad-request'; reason: string }
   /** Well-formed but never served: hidden (dot) files, encoded separators. */
@@ -17,10 +27,41 @@ export interface ResolveUrlPathOptions {
   dotfiles?: boolean;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const lossy = new TextDecoder('utf-8');
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Percent-decodes one segment to bytes (RFC 3986 §2.1); undefined if a `%` is not followed by two
+ * hex digits.
+ */
+export function percentDecode(piece: string): Uint8Array | undefined {
+  if (!piece.includes('%')) return utf8Encoder.encode(piece);
+  const out: number[] = [];
+  for (let i = 0; i < piece.length; i++) {
+    const c = piece.charCodeAt(i);
+    if (c === 0x25) {
+      const hex = piece.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
+      out.push(Number.parseInt(hex, 16));
+      i += 2;
+    } else if (c < 0x80) {
+      out.push(c);
+    } else {
+      // A raw non-ASCII character in the target: its UTF-8 bytes.
+      const end = c >= 0xd800 && c <= 0xdbff ? i + 2 : i + 1;
+      out.push(...utf8Encoder.encode(piece.slice(i, end)));
+      i = end - 1;
+    }
+  }
+  return Uint8Array.from(out);
+}
+
 /**
  * Resolves the path of a request-target (RFC 9110 §7.1, origin-form; absolute-form is reduced to
  * its path). Each segment is percent-decoded once, after splitting on `/`, so `%2f` can never
- * become a separator and `%252e` stays the literal name `%2e`.
+ * become a separator and `%252e` stays the literal name `%2e`. Decoded bytes that are not UTF-8
+ * still name a file (Linux names are bytes): `/%FF.txt` is the file whose name is 0xFF `.txt`.
  */
 export function resolveUrlPath(target: string, options: ResolveUrlPathOptions = {}): UrlPath {
   let pathAndQuery = target;
@@ -38,25 +79,34 @@ export function resolveUrlPath(target: string, options: ResolveUrlPathOptions = 
   const query = q === -1 ? '' : pathAndQuery.slice(q);
 
   const segments: string[] = [];
-  const raw = rawPath.split('/');
-  for (const piece of raw) {
-    let segment: string;
-    try {
-      segment = decodeURIComponent(piece);
-    } catch {
+  const bytes: Uint8Array[] = [];
+  let allText = true;
+  for (const piece of rawPath.split('/')) {
+    const decoded = percentDecode(piece);
+    if (decoded === undefined) {
       return { kind: 'bad-request', reason: `malformed percent-encoding in "${piece}"` };
     }
-    if (segment.includes('\0')) return { kind: 'bad-request', reason: 'NUL byte in path' };
+    if (decoded.includes(0)) return { kind: 'bad-request', reason: 'NUL byte in path' };
+    let segment: string;
+    try {
+      segment = utf8.decode(decoded);
+    } catch {
+      segment = lossy.decode(decoded);
+      allText = false;
+    }
     if (segment === '' || segment === '.') continue;
     if (segment === '..') return { kind: 'bad-request', reason: 'path climbs above the root' };
-    if (segment.includes('/') || segment.includes('\\')) {
+    if (decoded.includes(0x2f) || decoded.includes(0x5c)) {
       return { kind: 'not-found', reason: 'encoded path separator' };
     }
-    if (segment.startsWith('.') && options.dotfiles !== true) {
+    if (decoded[0] === 0x2e && options.dotfiles !== true) {
       return { kind: 'not-found', reason: 'hidden file' };
     }
     segments.push(segment);
+    bytes.push(decoded);
   }
   const trailingSlash = rawPath.endsWith('/') && segments.length > 0;
-  return { kind: 'ok', segments, trailingSlash, query };
+  return allText
+    ? { kind: 'ok', segments, trailingSlash, query }
+    : { kind: 'ok', segments, trailingSlash, query, bytes };
 }

@@ -5,7 +5,6 @@
  */
 import { closeSync, type Stats } from 'node:fs';
 import { fileETag } from '../core/validators.js';
-import { openForServing } from './serve-file.js';
 
 interface Entry {
   fd: number;
@@ -50,21 +49,25 @@ export class OpenFileCache {
   }
 
   /**
-   * Returns a descriptor for the regular file at `realPath`, whose fresh `stats` the caller just
-   * took. A cached descriptor is reused only if it is the same file (device and inode).
+   * Returns a descriptor for the regular file at `path`, whose fresh `stats` the caller just took.
+   * A cached descriptor is reused only if it is the same file (device and inode): it was checked
+   * when `open` made it, and an inode is the file, whatever path leads to it now. Otherwise
+   * `open()` opens (and checks) the file anew; undefined from it (a refusal) is passed on.
    */
-  acquire(realPath: string, stats: Stats): Lease {
-    let entry = this.#entries.get(realPath);
+  acquire(
+    path: string,
+    stats: Stats,
+    open: () => { fd: number; stats: Stats } | undefined,
+  ): Lease | undefined {
+    let entry = this.#entries.get(path);
     let current = stats;
     if (entry === undefined || entry.dev !== stats.dev || entry.ino !== stats.ino) {
-      if (entry !== undefined) this.#evict(realPath, entry);
-      const file = openForServing(realPath);
-      // The path may have been replaced between the caller's stat and this open.
+      if (entry !== undefined) this.#evict(path, entry);
+      const file = open();
+      if (file === undefined) return undefined;
+      // The path may have been replaced between the caller's stat and the open: the opened
+      // descriptor's stats are the truth.
       current = file.stats.ino === stats.ino && file.stats.dev === stats.dev ? stats : file.stats;
-      if (!current.isFile()) {
-        closeSync(file.fd);
-        throw Object.assign(new Error(`Cannot serve "${realPath}": a folder`), { code: 'EISDIR' });
-      }
       entry = {
         fd: file.fd,
         dev: current.dev,
@@ -74,7 +77,7 @@ export class OpenFileCache {
         used: true,
       };
       if (this.#max > 0) {
-        this.#entries.set(realPath, entry);
+        this.#entries.set(path, entry);
         this.#trim();
         this.#startSweeper();
       } else {

@@ -4,11 +4,11 @@
  */
 import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join, sep } from 'node:path';
+import { encodePathSegment } from '../core/listing-view.js';
 import { resolveUrlPath } from '../core/url-path.js';
 import { type Lease, OpenFileCache } from './file-cache.js';
-import { isServable } from './inside-root.js';
-import { sendListing } from './listing.js';
+import { type FsPath, joinFsPath, openFolderInside, openInside } from './inside-root.js';
+import { type ListingLimits, Listings } from './listing.js';
 import { type ServeFileOptions, sendOpenFile, typeForPath } from './serve-file.js';
 
 export interface HandlerOptions extends Omit<ServeFileOptions, 'type'> {
@@ -23,6 +23,8 @@ export interface HandlerOptions extends Omit<ServeFileOptions, 'type'> {
    * are seen at once); 0 opens and closes the file for every request. @default 64
    */
   openFiles?: number;
+  /** Bounds on listings (entries per page, listings built at once). */
+  listingLimits?: ListingLimits;
 }
 
 export type NextFunction = (error?: unknown) => void;
@@ -56,39 +58,38 @@ function sendStatus(
  *
  * - Path segments are decoded one by one; `..`, NUL and bad percent-encoding give 400; hidden
  *   files and encoded separators give 404.
- * - The real path (symlinks resolved) must stay inside the real root, or the answer is 404.
+ * - What is opened (or listed) must really be inside the real root when it is opened, symlinks
+ *   and all, or the answer is 404: the check is made on the opened descriptor (inside-root.ts), so
+ *   swapping a name for a symlink meanwhile cannot lead out of the root.
  * - A folder without a trailing slash is redirected (301) to the slashed URL.
  * - With `next` (middleware), a 404 calls `next()` instead of answering.
  */
 export function createHandler(root: string, options: HandlerOptions = {}): Handler {
   const index = options.index ?? 'index.html';
   const dotfiles = options.dotfiles ?? false;
+  const inside = { dotfiles };
   let realRoot: string | undefined;
 
   const cache = new OpenFileCache({ max: options.openFiles ?? 64 });
+  const listings = new Listings(options.listingLimits);
 
   /**
-   * Finds what `segments` name below the real root, or says why not. Every path served, index
-   * files included, goes through here. Without symlinks on the way (the common case), one lstat per
-   * segment shows the path is its own real path, and the last lstat is the file's stat. With a
-   * symlink anywhere, the real path decides: it must stay inside the root, and (unless dotfiles
-   * are on) contain no hidden name.
+   * Says what `names` lead to below the real root, without opening it. Without symlinks on the way
+   * (the common case), one lstat per name; with one, a stat of the whole path. This only sorts
+   * requests: whatever it says, the file or folder is checked again when it is opened.
    */
-  const findInside = (base: string, segments: readonly string[]): Found => {
-    let path = base;
+  const find = (base: string, names: readonly FsPath[]): Found => {
+    let path: FsPath = base;
     let stats: Stats | undefined;
-    for (const segment of segments) {
-      path = `${path}${sep}${segment}`;
+    for (const name of names) {
+      path = joinFsPath(path, name);
       stats = lstatSync(path);
-      if (stats.isSymbolicLink()) return viaRealpath(base, join(base, ...segments));
+      if (stats.isSymbolicLink()) {
+        for (const rest of names.slice(names.indexOf(name) + 1)) path = joinFsPath(path, rest);
+        return classify(path, statSync(path));
+      }
     }
-    stats ??= statSync(base);
-    return classify(path, stats);
-  };
-  const viaRealpath = (base: string, path: string): Found => {
-    const real = realpathSync.native(path);
-    if (!isServable(base, real, { dotfiles })) return { kind: 'refused' };
-    return classify(real, statSync(real));
+    return classify(path, stats ?? statSync(base));
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
@@ -100,59 +101,83 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
       if (next) return next(error);
       return sendStatus(res, 500, 'Internal Server Error');
     };
-    const serve = async (file: { real: string; stats: Stats }, name: string) => {
-      let lease: Lease;
+    const serve = async (base: string, file: FoundFile, name: string) => {
+      let lease: Lease | undefined;
       try {
-        lease = cache.acquire(file.real, file.stats);
+        lease = cache.acquire(cacheKey(file.path), file.stats, () => {
+          const opened = openInside(base, file.path, inside);
+          return opened.kind === 'file' ? opened : undefined;
+        });
       } catch (error) {
         return failed(error);
       }
+      if (lease === undefined) return notFound();
       try {
         await sendOpenFile(req, res, lease, typeForPath(name), options);
       } finally {
         lease.release();
       }
     };
+    // A request line without an HTTP version (HTTP/0.9's `GET /`) is no HTTP/1.x request:
+    // node:http takes it as version 0.9; RFC 9112 §3 requires the version.
+    if (req.httpVersionMajor < 1) {
+      res.shouldKeepAlive = false;
+      return sendStatus(res, 400, 'Bad Request', { Connection: 'close' });
+    }
     const resolved = resolveUrlPath(req.url ?? '/', { dotfiles });
     if (resolved.kind === 'bad-request') return sendStatus(res, 400, 'Bad Request');
     if (resolved.kind === 'not-found') return notFound();
+    const names: FsPath[] = resolved.bytes?.map((b) => Buffer.from(b)) ?? resolved.segments;
 
     let found: Found;
     let base: string;
     try {
       realRoot ??= realpathSync.native(root);
       base = realRoot;
-      found = findInside(base, resolved.segments);
+      found = find(base, names);
     } catch (error) {
       return failed(error);
     }
     if (found.kind === 'refused') return notFound();
-    if (found.kind === 'file') return serve(found, resolved.segments.at(-1) ?? '');
+    if (found.kind === 'file') return serve(base, found, resolved.segments.at(-1) ?? '');
 
-    // A folder.
-    if (!resolved.trailingSlash && resolved.segments.length > 0) {
-      // Relative to the request (RFC 9110 §10.2.2): right under any mount prefix, and a request
-      // for `//evil.example` can never turn into a redirect to another host.
-      const last = encodeURIComponent(resolved.segments.at(-1) ?? '');
-      return sendStatus(res, 301, 'Moved Permanently', { Location: `${last}/${resolved.query}` });
+    // A folder: checked (and, for a listing, held open) before anything about it is said.
+    let folder: ReturnType<typeof openFolderInside>;
+    try {
+      folder = openFolderInside(base, found.path, inside);
+    } catch (error) {
+      return failed(error);
     }
-    const dir = found.real;
-    if (index !== false) {
-      let indexFile: Found | undefined;
-      try {
-        indexFile = findInside(base, [...resolved.segments, index]);
-      } catch (error) {
-        if (!isMissing(error)) return failed(error);
+    if (folder === undefined) return notFound();
+    const opened = folder;
+    try {
+      if (!resolved.trailingSlash && names.length > 0) {
+        // Relative to the request (RFC 9110 §10.2.2): right under any mount prefix, and a request
+        // for `//evil.example` can never turn into a redirect to another host.
+        const last = encodePathSegment(names.at(-1) ?? '');
+        return sendStatus(res, 301, 'Moved Permanently', { Location: `${last}/${resolved.query}` });
       }
-      if (indexFile?.kind === 'file') return serve(indexFile, index);
+      if (index !== false) {
+        let indexFile: Found | undefined;
+        try {
+          indexFile = find(base, [...names, index]);
+        } catch (error) {
+          if (!isMissing(error)) return failed(error);
+        }
+        if (indexFile?.kind === 'file') return await serve(base, indexFile, index);
+      }
+      if (options.listing === false) return notFound();
+      const method = req.method ?? 'GET';
+      if (method !== 'GET' && method !== 'HEAD') {
+        return sendStatus(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+      }
+      // An unreadable folder gets the status a file would get (403/404), not a 500.
+      await listings
+        .send(req, res, opened, resolved.segments, { dotfiles, root: base })
+        .catch(failed);
+    } finally {
+      opened.close();
     }
-    if (options.listing === false) return notFound();
-    const method = req.method ?? 'GET';
-    if (method !== 'GET' && method !== 'HEAD') {
-      return sendStatus(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
-    }
-    // An unreadable folder gets the status a file would get (403/404), not a 500.
-    return sendListing(req, res, dir, resolved.segments, { dotfiles, root: base }).catch(failed);
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
@@ -164,16 +189,23 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
   return Object.assign(handler, { close: () => cache.close() });
 }
 
-function classify(real: string, stats: Stats): Found {
-  if (stats.isFile()) return { kind: 'file', real, stats };
-  if (stats.isDirectory()) return { kind: 'folder', real };
+/** The cache key for a path (raw-byte paths get a prefix no real path can start with). */
+function cacheKey(path: FsPath): string {
+  return typeof path === 'string' ? path : `\0${path.toString('latin1')}`;
+}
+
+function classify(path: FsPath, stats: Stats): Found {
+  if (stats.isFile()) return { kind: 'file', path, stats };
+  if (stats.isDirectory()) return { kind: 'folder', path };
   return { kind: 'refused' }; // FIFOs, sockets, devices are never opened
 }
 
-type Found =
-  | { kind: 'file'; real: string; stats: Stats }
-  | { kind: 'folder'; real: string }
-  | { kind: 'refused' };
+interface FoundFile {
+  kind: 'file';
+  path: FsPath;
+  stats: Stats;
+}
+type Found = FoundFile | { kind: 'folder'; path: FsPath } | { kind: 'refused' };
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -1,109 +1,334 @@
 /**
  * Folder listings: an HTML page for people, JSON (`Accept: application/json`) for scripts. This is
  * the I/O shell; core/listing-view.ts decides the order, the links and the documents.
+ *
+ * A folder can hold 100,000 names, and many clients can ask for it at once, so a listing's cost is
+ * bounded: a folder is read (and its entries stat'ed) in small synchronous batches with a yield to
+ * other requests between them, at most `concurrent` folders are read at once, requests for a folder
+ * already being read share that read, entries are sorted in steps, at most `maxEntries` are read,
+ * and a response carries one page (`pageSize` entries, `?page=N`).
  */
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { type Dir, lstatSync, opendirSync, type Stats, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import {
+  compareEntries,
   type ListingEntry,
+  type ListingSort,
+  paginate,
+  parseListingPage,
   parseListingSort,
   prefersJson,
   renderListingHtml,
   renderListingJson,
-  sortEntries,
 } from '../core/listing-view.js';
+import { sortInSteps } from '../core/sort-steps.js';
 import { fileETag } from '../core/validators.js';
 import { LISTING_CSP, LISTING_CSS, LISTING_SCRIPT } from './assets.js';
-import { isServable } from './inside-root.js';
+import { joinFsPath, type OpenedFolder, statInside } from './inside-root.js';
 import { typeForPath } from './serve-file.js';
 
 export type { ListingEntry } from '../core/listing-view.js';
 
-/**
- * Reads a folder into listing entries, folders first, then by name. Skipped: dot names (unless
- * `dotfiles`), entries that are neither files nor folders, dangling symlinks, and names with a
- * backslash (the handler refuses those as encoded separators, so their links could never work).
- */
-export async function readListing(
-  dir: string,
-  options: { dotfiles: boolean; root?: string },
-): Promise<ListingEntry[]> {
-  const names = (await readdir(dir)).filter(
-    (name) => (options.dotfiles || !name.startsWith('.')) && !name.includes('\\'),
-  );
-  const entries = await Promise.all(
-    names.map(async (name): Promise<ListingEntry | undefined> => {
-      let stats: Awaited<ReturnType<typeof stat>>;
-      try {
-        const path = join(dir, name);
-        // A symlink is listed only if it could be served: nothing about a target outside the
-        // root (not even its size or time) is shown.
-        if (options.root !== undefined && (await lstat(path)).isSymbolicLink()) {
-          if (!isServable(options.root, await realpath(path), options)) return undefined;
-        }
-        stats = await stat(path);
-      } catch {
-        return undefined; // a dangling symlink or a file removed meanwhile
-      }
-      const mtime = new Date(stats.mtimeMs).toISOString();
-      if (stats.isDirectory()) {
-        return { name, kind: 'directory', size: null, mtime, type: 'inode/directory', etag: null };
-      }
-      if (!stats.isFile()) return undefined;
-      return {
-        name,
-        kind: 'file',
-        size: stats.size,
-        mtime,
-        type: typeForPath(name),
-        // The same tag serveFile() sends for this file.
-        etag: fileETag({ size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino }),
-      };
-    }),
-  );
-  return sortEntries(entries.filter((e) => e !== undefined));
+export interface ListingLimits {
+  /** Entries on one page (`?page=N` for the others). @default 1000 */
+  pageSize?: number;
+  /** Most entries read from one folder; the page says when there were more. @default 200_000 */
+  maxEntries?: number;
+  /** Folders read at once; other listings wait for their turn. @default 2 */
+  concurrent?: number;
+  /** Listings waiting for their turn; past that a listing is answered 503. @default 64 */
+  queue?: number;
 }
 
-/**
- * Sends a folder listing; `segments` are the decoded URL path segments of the folder. The order
- * follows `?sort=name|size|mtime&order=asc|desc` (default: name, ascending).
- */
-export async function sendListing(
-  req: IncomingMessage,
-  res: ServerResponse,
-  dir: string,
-  segments: string[],
-  options: { dotfiles: boolean; root?: string },
-): Promise<void> {
-  const target = req.url ?? '/';
-  const q = target.indexOf('?');
-  const sort = parseListingSort(q === -1 ? '' : (target.slice(q + 1).split('#')[0] ?? ''));
-  const entries = sortEntries(await readListing(dir, options), sort);
-  const headers: Record<string, string> = {
-    // RFC 9110 §12.5.5: the representation depends on Accept.
-    Vary: 'Accept',
-    'Cache-Control': 'no-cache',
-    'X-Content-Type-Options': 'nosniff',
-  };
-  let body: string;
-  if (prefersJson(req.headers.accept)) {
-    body = renderListingJson(segments, entries);
-    headers['Content-Type'] = 'application/json; charset=utf-8';
-  } else {
-    body = renderListingHtml({
-      segments,
-      entries,
-      sort,
-      css: LISTING_CSS,
-      script: LISTING_SCRIPT,
-    });
-    headers['Content-Type'] = 'text/html; charset=utf-8';
-    headers['Content-Security-Policy'] = LISTING_CSP;
-    headers['Referrer-Policy'] = 'no-referrer';
+export interface ListingOptions {
+  /** List names that start with a dot. */
+  dotfiles: boolean;
+  /** The real root: symlinks are listed only if what they lead to is servable from it. */
+  root: string;
+  limits?: ListingLimits;
+}
+
+/** Entries stat'ed between two yields to other requests. */
+const BATCH = 256;
+/** Comparisons between two yields while sorting. */
+const SORT_BUDGET = 10_000;
+/** A folder of at least this many entries may be listed from a read this recent, in ms. */
+const REUSE_MS = 2_000;
+const REUSE_MIN_ENTRIES = 1_000;
+
+/** One read of a folder, shared by the requests that come while it is fresh. */
+interface Snapshot {
+  /** Device, inode and change time of the folder when it was read. */
+  identity: string;
+  readAt: number;
+  entries: ListingEntry[];
+  truncated: boolean;
+  /** Sorted orders made so far, by `key:order`. */
+  sorted: Map<string, Promise<ListingEntry[]>>;
+}
+
+interface Shared {
+  reading: Promise<Snapshot>;
+  /** Set once the read is done, if it is kept for reuse. */
+  snapshot?: Snapshot;
+}
+
+/** Listings for one handler: its read slots, its queue and its recent reads. */
+export class Listings {
+  readonly #pageSize: number;
+  readonly #maxEntries: number;
+  readonly #concurrent: number;
+  readonly #queue: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+  /** Reads in progress, and big ones for a while after (a pager clicked through reuses them). */
+  readonly #snapshots = new Map<string, Shared>();
+
+  constructor(limits: ListingLimits = {}) {
+    this.#pageSize = limits.pageSize ?? 1_000;
+    this.#maxEntries = limits.maxEntries ?? 200_000;
+    this.#concurrent = limits.concurrent ?? 2;
+    this.#queue = limits.queue ?? 64;
   }
-  headers['Content-Length'] = String(Buffer.byteLength(body));
-  if (res.headersSent) return void res.destroy();
-  res.writeHead(200, headers);
-  res.end(req.method === 'HEAD' ? undefined : body);
+
+  /**
+   * Sends one page of the listing of `folder` (opened and checked by the caller, who closes it
+   * after this resolves); `segments` are the folder's decoded URL path segments.
+   */
+  async send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    folder: OpenedFolder,
+    segments: string[],
+    options: { dotfiles: boolean; root: string },
+  ): Promise<void> {
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const query = q === -1 ? '' : (target.slice(q + 1).split('#')[0] ?? '');
+    const sort = parseListingSort(query);
+    const snapshot = await this.#snapshot(folder, options);
+    if (snapshot === undefined) {
+      if (res.headersSent) return void res.destroy();
+      const text = 'Too many folder listings at once: retry in a moment\n';
+      res.writeHead(503, {
+        'Retry-After': '1',
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': String(text.length),
+      });
+      return void res.end(req.method === 'HEAD' ? undefined : text);
+    }
+    const sorted = await this.#sorted(snapshot, sort);
+    if (!folder.stillInside()) throw Object.assign(new Error('Folder moved'), { code: 'ENOENT' });
+    const { pagination, slice } = paginate(
+      sorted,
+      parseListingPage(query),
+      this.#pageSize,
+      snapshot.truncated,
+    );
+    const headers: Record<string, string> = {
+      // RFC 9110 §12.5.5: the representation depends on Accept.
+      Vary: 'Accept',
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+    };
+    let body: string;
+    if (prefersJson(req.headers.accept)) {
+      body = renderListingJson(segments, slice, pagination, sort);
+      headers['Content-Type'] = 'application/json; charset=utf-8';
+    } else {
+      body = renderListingHtml({
+        segments,
+        entries: slice,
+        sort,
+        pagination,
+        css: LISTING_CSS,
+        script: LISTING_SCRIPT,
+      });
+      headers['Content-Type'] = 'text/html; charset=utf-8';
+      headers['Content-Security-Policy'] = LISTING_CSP;
+      headers['Referrer-Policy'] = 'no-referrer';
+    }
+    headers['Content-Length'] = String(Buffer.byteLength(body));
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  /** A read of the folder: one in progress or fresh enough to share, or a new one; undefined if busy. */
+  async #snapshot(
+    folder: OpenedFolder,
+    options: { dotfiles: boolean; root: string },
+  ): Promise<Snapshot | undefined> {
+    const stats = statSync(folder.path);
+    const identity = `${stats.dev}:${stats.ino}:${stats.mtimeMs}:${stats.ctimeMs}`;
+    const key = `${options.dotfiles ? '.' : ''}${folder.real}`;
+    const known = this.#snapshots.get(key);
+    if (known !== undefined) {
+      if (known.snapshot === undefined) return known.reading; // being read: share it
+      if (
+        known.snapshot.identity === identity &&
+        performance.now() - known.snapshot.readAt < REUSE_MS
+      ) {
+        return known.snapshot;
+      }
+    }
+    if (this.#running >= this.#concurrent && this.#waiting.length >= this.#queue) return undefined;
+    const reading = this.#read(folder, identity, options);
+    const shared: Shared = { reading };
+    this.#snapshots.set(key, shared);
+    const forget = () => {
+      if (this.#snapshots.get(key) === shared) this.#snapshots.delete(key);
+    };
+    reading.then((snapshot) => {
+      if (snapshot.entries.length < REUSE_MIN_ENTRIES) return forget();
+      shared.snapshot = snapshot;
+      setTimeout(forget, REUSE_MS).unref();
+    }, forget);
+    return reading;
+  }
+
+  async #read(
+    folder: OpenedFolder,
+    identity: string,
+    options: { dotfiles: boolean; root: string },
+  ): Promise<Snapshot> {
+    await this.#turn();
+    try {
+      const { entries, truncated } = await readEntries(folder, options, this.#maxEntries);
+      return { identity, readAt: performance.now(), entries, truncated, sorted: new Map() };
+    } finally {
+      this.#done();
+    }
+  }
+
+  #sorted(snapshot: Snapshot, sort: ListingSort): Promise<ListingEntry[]> {
+    const key = `${sort.key}:${sort.order}`;
+    let sorted = snapshot.sorted.get(key);
+    if (sorted === undefined) {
+      sorted = runSteps(sortInSteps(snapshot.entries, compareEntries(sort), SORT_BUDGET));
+      snapshot.sorted.set(key, sorted);
+    }
+    return sorted;
+  }
+
+  #turn(): Promise<void> {
+    if (this.#running < this.#concurrent) {
+      this.#running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #done() {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#running--;
+    else next(); // the slot passes on
+  }
+}
+
+/** Runs a step generator to its end, letting other work run between steps. */
+async function runSteps<T>(steps: Generator<void, T, void>): Promise<T> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await yieldToOthers();
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const lossy = new TextDecoder('utf-8');
+
+/**
+ * Reads a folder into listing entries (unsorted). Skipped: dot names (unless `dotfiles`), entries
+ * that are neither files nor folders, dangling symlinks and symlinks leading out of the root, and
+ * names with a backslash (the handler refuses those as encoded separators, so their links could
+ * never work). Names that are not valid UTF-8 are kept, with their bytes for the link.
+ */
+async function readEntries(
+  folder: OpenedFolder,
+  options: { dotfiles: boolean; root: string },
+  max: number,
+): Promise<{ entries: ListingEntry[]; truncated: boolean }> {
+  // Node reads names as bytes with `encoding: 'buffer'`; @types/node knows only text names here.
+  const asBytes = { encoding: 'buffer', bufferSize: 1024 } as unknown as { bufferSize: number };
+  const dir: Dir = opendirSync(folder.path, asBytes);
+  const entries: ListingEntry[] = [];
+  let truncated = false;
+  try {
+    for (;;) {
+      let done = false;
+      for (let i = 0; i < BATCH; i++) {
+        const dirent = dir.readSync();
+        if (dirent === null) {
+          done = true;
+          break;
+        }
+        const raw = dirent.name as unknown as Buffer;
+        if ((!options.dotfiles && raw[0] === 0x2e) || raw.includes(0x5c)) continue;
+        if (entries.length >= max) {
+          truncated = true;
+          done = true;
+          break;
+        }
+        const entry = entryFor(folder.path, raw, options);
+        if (entry !== undefined) entries.push(entry);
+      }
+      if (done) break;
+      await yieldToOthers();
+    }
+  } finally {
+    dir.closeSync();
+  }
+  return { entries, truncated };
+}
+
+function entryFor(
+  dir: string,
+  raw: Buffer,
+  options: { dotfiles: boolean; root: string },
+): ListingEntry | undefined {
+  let stats: Stats | undefined;
+  try {
+    const path = joinFsPath(dir, raw);
+    stats = lstatSync(path);
+    // A symlink is listed only if it could be served: nothing about a target outside the root
+    // (not even its size or time) is shown.
+    if (stats.isSymbolicLink()) stats = statInside(options.root, path, options);
+  } catch {
+    return undefined; // a dangling symlink or a file removed meanwhile
+  }
+  if (stats === undefined) return undefined;
+  let name: string;
+  let bytes: Uint8Array | undefined;
+  try {
+    name = utf8.decode(raw);
+  } catch {
+    name = lossy.decode(raw);
+    bytes = new Uint8Array(raw);
+  }
+  const mtime = new Date(stats.mtimeMs).toISOString();
+  const extra = bytes === undefined ? {} : { bytes };
+  if (stats.isDirectory()) {
+    return {
+      name,
+      kind: 'directory',
+      size: null,
+      mtime,
+      type: 'inode/directory',
+      etag: null,
+      ...extra,
+    };
+  }
+  if (!stats.isFile()) return undefined;
+  return {
+    name,
+    kind: 'file',
+    size: stats.size,
+    mtime,
+    type: typeForPath(name),
+    // The same tag serveFile() sends for this file.
+    etag: fileETag({ size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino }),
+    ...extra,
+  };
 }

@@ -23,10 +23,11 @@ export interface ServeFileOptions {
   type?: string;
 }
 
-/** Largest positional read for big bodies (1 MiB reads measured ~2x faster than 256 KiB). */
-const CHUNK = 1024 * 1024;
-/** Buffers one big response may fill at once: reads overlap writes, memory stays bounded. */
-const BUFFERS = 4;
+/**
+ * Positional reads for big bodies: a client that stops reading leaves at most one such chunk
+ * queued in the server, so this bounds what a stalled response holds.
+ */
+const CHUNK = 256 * 1024;
 /** Bodies up to this size are read in one synchronous read and sent with the headers. */
 const SMALL_BODY = 64 * 1024;
 /** O_NONBLOCK: opening a FIFO must not wait for a writer; no effect on regular files. */
@@ -187,77 +188,138 @@ function readSmallBody(fd: number, parts: BodyPart[], length: number): Buffer | 
   return body;
 }
 
-function readAsync(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+function readAsync(
+  fd: number,
+  buf: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    read(fd, buf, 0, length, position, (error, bytesRead) =>
+    read(fd, buf, offset, length, position, (error, bytesRead) =>
       error ? reject(error) : resolve(bytesRead),
     );
   });
 }
 
-function bodyLength(parts: BodyPart[]): number {
-  let length = 0;
-  for (const part of parts)
-    length += 'bytes' in part ? part.bytes.length : part.end - part.start + 1;
-  return length;
+interface Slice {
+  start: number;
+  end: number;
 }
 
 /**
- * Writes the body parts in order through up to BUFFERS reused buffers, so reading overlaps
- * writing. Returns false if the client went away or the file shrank.
+ * Buffers of CHUNK bytes that no response holds now, shared by all responses (a response that must
+ * wait for its client gives its read-ahead back here instead of sitting on it).
+ */
+const idle: Buffer[] = [];
+const IDLE_MAX = 16;
+function takeBuffer(): Buffer {
+  return idle.pop() ?? Buffer.allocUnsafe(CHUNK);
+}
+function giveBuffer(buf: Buffer) {
+  if (idle.length < IDLE_MAX) idle.push(buf);
+}
+
+/** Resolves true once the response can take more data, false if it closed first. */
+function writable(res: ServerResponse): Promise<boolean> | boolean {
+  if (res.destroyed) return false;
+  if (!res.writableNeedDrain) return true;
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      res.off('drain', drained);
+      res.off('close', closed);
+      resolve(ok);
+    };
+    const drained = () => done(true);
+    const closed = () => done(false);
+    res.on('drain', drained);
+    res.on('close', closed);
+  });
+}
+
+/**
+ * Writes the body parts in order. While one chunk is written, the next is read (the read overlaps
+ * the write); if the client has not taken the chunk written by the time the next one is read, that
+ * read-ahead is given back and read again once the client drains. So a client that stops reading
+ * makes its response hold one chunk (the one the socket is stuck on), and the server's send
+ * timeout (server.ts) cuts it. Returns false if the client went away or the file shrank.
  */
 async function writeLargeBody(
   res: ServerResponse,
   fd: number,
   parts: BodyPart[],
 ): Promise<boolean> {
-  const size = Math.min(CHUNK, bodyLength(parts));
-  const free: Buffer[] = [];
-  let allocated = 0;
-  let waiter: (() => void) | undefined;
-  const wake = () => {
-    const w = waiter;
-    waiter = undefined;
-    w?.();
-  };
-  res.on('close', wake);
-  const take = async (): Promise<Buffer | undefined> => {
-    if (free.length === 0 && allocated < BUFFERS) {
-      allocated++;
-      return Buffer.allocUnsafe(size);
+  // The parts in order, file slices cut into reads of at most CHUNK bytes.
+  const items: (Uint8Array | Slice)[] = [];
+  for (const part of parts) {
+    if ('bytes' in part) items.push(part.bytes);
+    else {
+      for (let at = part.start; at <= part.end; at += CHUNK) {
+        items.push({ start: at, end: Math.min(part.end, at + CHUNK - 1) });
+      }
     }
-    while (free.length === 0 && !res.destroyed)
-      await new Promise<void>((resolve) => (waiter = resolve));
-    return res.destroyed ? undefined : free.pop();
+  }
+  let ahead: Promise<{ buf: Buffer; n: number } | undefined> | undefined;
+  const readSlice = async (slice: Slice) => {
+    const buf = takeBuffer();
+    const want = slice.end - slice.start + 1;
+    try {
+      let n = 0;
+      while (n < want) {
+        const got = await readAsync(fd, buf, n, want - n, slice.start + n);
+        if (got === 0) break; // end of file: shorter than planned
+        n += got;
+      }
+      return { buf, n };
+    } catch (error) {
+      giveBuffer(buf);
+      throw error;
+    }
   };
   try {
-    for (const part of parts) {
-      if (res.destroyed) return false;
-      if ('bytes' in part) {
-        res.write(part.bytes);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item === undefined) break;
+      if (!(await writable(res))) return false;
+      if (item instanceof Uint8Array) {
+        res.write(item);
         continue;
       }
-      let pos = part.start;
-      while (pos <= part.end) {
-        const buf = await take();
-        if (buf === undefined) return false;
-        const want = Math.min(size, part.end - pos + 1);
-        const n = await readAsync(fd, buf, want, pos);
-        if (res.destroyed) return false;
-        if (n === 0) {
-          // The file is shorter than when it was stat'ed: the promised Content-Length cannot be met.
-          res.destroy();
-          return false;
-        }
-        pos += n;
-        res.write(n === size ? buf : buf.subarray(0, n), () => {
-          free.push(buf);
-          wake();
+      const read = await (ahead ?? readSlice(item));
+      ahead = undefined;
+      if (read === undefined) return false;
+      const { buf, n } = read;
+      if (res.destroyed) {
+        giveBuffer(buf);
+        return false;
+      }
+      const want = item.end - item.start + 1;
+      if (n < want) {
+        // The file is shorter than when it was stat'ed: the promised Content-Length cannot be met.
+        giveBuffer(buf);
+        res.destroy();
+        return false;
+      }
+      res.write(n === CHUNK ? buf : buf.subarray(0, n), () => giveBuffer(buf));
+      const following = items[i + 1];
+      if (following !== undefined && !(following instanceof Uint8Array)) {
+        const reading = readSlice(following);
+        // Read ahead only while the client keeps up: a read that finds the socket still full is
+        // given back, and read again once it drains.
+        ahead = reading.then(async (result) => {
+          if (!res.writableNeedDrain || res.destroyed) return result;
+          giveBuffer(result.buf);
+          return (await writable(res)) ? readSlice(following) : undefined;
         });
       }
     }
     return !res.destroyed;
   } finally {
-    res.off('close', wake);
+    if (ahead !== undefined) {
+      ahead.then(
+        (read) => read && giveBuffer(read.buf),
+        () => {},
+      );
+    }
   }
 }

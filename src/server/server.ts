@@ -24,6 +24,16 @@ export interface ServerOptions extends HandlerOptions {
   requestTimeout?: number;
   /** A connection with no traffic either way for this long is closed, in ms. @default 120_000 */
   idleTimeout?: number;
+  /**
+   * A response whose client takes none of the bytes waiting for it for this long is cut, in ms
+   * (nginx's send_timeout). @default 30_000
+   */
+  sendTimeout?: number;
+  /**
+   * Most connections open at once; a connection past it is closed at once, before a byte is read,
+   * so the connections already open keep their share of the server. @default 1024
+   */
+  maxConnections?: number;
   /** How long close() lets in-flight responses finish before cutting them, in ms. @default 10_000 */
   closeGrace?: number;
   /** Clock for the access log's durations. @default performance.now */
@@ -36,6 +46,22 @@ export interface RunningServer {
   url: string;
   /** Stops accepting, lets in-flight responses finish (bounded by closeGrace), then resolves. */
   close(): Promise<void>;
+}
+
+/** What the send timeout knows of a connection. */
+interface Sending {
+  /** Responses in flight. */
+  responses: number;
+  /** Bytes waiting and bytes written when last looked at; '' when nothing was waiting. */
+  mark: string;
+  /** When `mark` last changed. */
+  since: number;
+}
+
+/** Bytes libuv still holds for the socket (its write queue); 0 where Node does not say. */
+function writeQueueSize(socket: Socket): number {
+  const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } })._handle;
+  return typeof handle?.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
 }
 
 /** Escapes control characters and spaces so a hostile request-target cannot forge log lines. */
@@ -94,26 +120,53 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       handler(req, res);
     },
   );
+  server.maxConnections = options.maxConnections ?? 1024;
   // Responses in flight per connection. Node's own closeIdleConnections() (which server.close()
   // calls) destroys a connection as soon as res.end() was called, even while the end of a big body
   // is still queued in user space; a connection here is idle only once its responses are flushed.
-  const inFlight = new Map<Socket, number>();
+  const inFlight = new Map<Socket, Sending>();
   let stopping = false;
   server.on('connection', (socket: Socket) => {
-    inFlight.set(socket, 0);
+    inFlight.set(socket, { responses: 0, mark: '', since: 0 });
     socket.once('close', () => inFlight.delete(socket));
   });
   function track(socket: Socket, res: ServerResponse) {
-    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    const sending = inFlight.get(socket);
+    if (sending !== undefined) sending.responses++;
     res.once('close', () => {
-      const left = (inFlight.get(socket) ?? 1) - 1;
-      if (inFlight.has(socket)) inFlight.set(socket, left);
+      const left = sending === undefined ? 0 : --sending.responses;
       if (stopping && left === 0) socket.destroy();
     });
   }
   server.closeIdleConnections = () => {
-    for (const [socket, count] of inFlight) if (count === 0) socket.destroy();
+    for (const [socket, sending] of inFlight) if (sending.responses === 0) socket.destroy();
   };
+  // The send timeout: a connection with bytes waiting for its client and no byte taken by the
+  // client's side (the kernel) for sendTimeout is cut. Progress is seen in libuv's write queue,
+  // which shrinks as the kernel takes bytes, so a slow reader is never mistaken for a dead one.
+  const sendTimeout = options.sendTimeout ?? 30_000;
+  const watchdog = setInterval(
+    () => {
+      const at = now();
+      for (const [socket, sending] of inFlight) {
+        const waiting = socket.writableLength + writeQueueSize(socket);
+        if (sending.responses === 0 || waiting === 0) {
+          sending.mark = '';
+          continue;
+        }
+        const mark = `${waiting}:${socket.bytesWritten}`;
+        if (mark !== sending.mark) {
+          sending.mark = mark;
+          sending.since = at;
+        } else if (at - sending.since >= sendTimeout) {
+          socket.destroy();
+        }
+      }
+    },
+    Math.max(10, Math.min(1_000, sendTimeout / 4)),
+  );
+  watchdog.unref();
+  server.once('close', () => clearInterval(watchdog));
   server.keepAliveTimeout = 5_000;
   server.setTimeout(options.idleTimeout ?? 120_000, (socket) => socket.destroy());
 

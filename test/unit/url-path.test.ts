@@ -32,7 +32,8 @@ const bad = [
   '/a%00.txt',
   '/%',
   '/%zz',
-  '/%C3',
+  '/%4',
+  '/a%2',
   '*',
 ];
 for (const target of bad) {
@@ -56,4 +57,35 @@ test('resolveUrlPath() serves dotfiles when asked', () => {
     trailingSlash: false,
     query: '',
   });
+});
+
+// Linux names are bytes: a name that is not UTF-8 is still a name (issue 9), with its exact bytes.
+const bytesCases: [string, string[], number[][]][] = [
+  ['/%C3', ['\uFFFD'], [[0xc3]]],
+  ['/%FF%FE.txt', ['\uFFFD\uFFFD.txt'], [[0xff, 0xfe, 0x2e, 0x74, 0x78, 0x74]]],
+  ['/d/%C0%AE%C0%AE', ['d', '\uFFFD\uFFFD\uFFFD\uFFFD'], [[0x64], [0xc0, 0xae, 0xc0, 0xae]]],
+];
+for (const [target, segments, bytes] of bytesCases) {
+  test(`resolveUrlPath() keeps the bytes of ${target}, which are not UTF-8`, () => {
+    const r = resolveUrlPath(target);
+    assert.equal(r.kind, 'ok');
+    if (r.kind !== 'ok') return;
+    assert.deepEqual(r.segments, segments);
+    assert.deepEqual(
+      r.bytes?.map((b) => [...b]),
+      bytes,
+    );
+  });
+}
+
+test('resolveUrlPath() gives no bytes when every name is UTF-8', () => {
+  const r = resolveUrlPath('/caf%C3%A9/x');
+  assert.equal(r.kind === 'ok' && r.bytes, undefined);
+});
+
+test('resolveUrlPath() refuses a byte name that hides a separator, a dot or NUL', () => {
+  assert.equal(resolveUrlPath('/%FF%2F..').kind, 'not-found');
+  assert.equal(resolveUrlPath('/%FF%5C').kind, 'not-found');
+  assert.equal(resolveUrlPath('/.%FF').kind, 'not-found');
+  assert.equal(resolveUrlPath('/%FF%00').kind, 'bad-request');
 });
