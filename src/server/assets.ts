@@ -37,6 +37,9 @@ a:hover { text-decoration: underline; text-underline-offset: 2px; }
 h1 { font-size: 1.5rem; line-height: 1.25; font-weight: 650; letter-spacing: -.01em; margin: .5rem 0 .25rem; overflow-wrap: anywhere; }
 h1 .path { font-weight: 650; }
 .summary { margin: 0; color: var(--muted); font-size: .875rem; }
+.pager { margin: 1rem 0; color: var(--muted); font-size: .875rem; }
+.pager p { margin: .25rem 0; }
+.pager .links { display: flex; flex-wrap: wrap; gap: .75rem; align-items: baseline; }
 table.listing { width: 100%; border-collapse: separate; border-spacing: 0; background: var(--card);
   border: 1px solid var(--line); border-radius: 12px; overflow: hidden; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: .6rem .9rem; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -172,7 +175,13 @@ export const LISTING_SCRIPT = `
     button.addEventListener('click', () => {
       const key = button.dataset.sort;
       const current = button.closest('th').getAttribute('aria-sort');
-      sortBy(key, current === 'ascending' ? 'desc' : 'asc');
+      const order = current === 'ascending' ? 'desc' : 'asc';
+      // A listing of several pages is sorted by the server, across every page.
+      if (Number(table.dataset.pages) > 1) {
+        location.search = '?sort=' + key + '&order=' + order;
+        return;
+      }
+      sortBy(key, order);
     });
   }
 
