@@ -461,7 +461,7 @@ function row(entry: ListingEntry): string {
 const count = new Intl.NumberFormat('en');
 
 /** The pager under a listing of several pages: where this page is, and links to its neighbours. */
-function pager(p: Pagination, sort: ListingSort): string {
+function pager(p: Pagination, sort: ListingSort, label: string): string {
   if (p.pages <= 1 && !p.truncated) return '';
   const first = p.total === 0 ? 0 : (p.page - 1) * p.perPage + 1;
   const last = Math.min(p.page * p.perPage, p.total);
@@ -477,13 +477,14 @@ function pager(p: Pagination, sort: ListingSort): string {
   const more = p.truncated
     ? ` The folder holds more; only the first ${count.format(p.total)} entries read are listed.`
     : '';
-  return `<nav class="pager" aria-label="Pages"><p>Showing ${count.format(first)}–${count.format(last)} of ${count.format(p.total)} entries.${more}</p><p class="links">${links.join(' ')}</p></nav>`;
+  return `<nav class="pager" aria-label="${label}"><p>Showing ${count.format(first)}–${count.format(last)} of ${count.format(p.total)} entries.${more}</p><p class="links">${links.join(' ')}</p></nav>`;
 }
 
 /** The whole HTML page for a folder. Every name is escaped; every link is encoded per segment. */
 export function renderListingHtml(page: ListingPage): string {
   const totals = page.pagination ?? paginate(page.entries, 1, Number.MAX_SAFE_INTEGER).pagination;
-  const pages = page.pagination === undefined ? '' : pager(page.pagination, page.sort);
+  const pages = (label: string) =>
+    page.pagination === undefined ? '' : pager(page.pagination, page.sort, label);
   const path = escapeHtml(folderPath(page.segments));
   const upRow =
     page.segments.length === 0
@@ -510,6 +511,7 @@ ${iconSprite()}
 ${breadcrumb(page.segments)}
 <h1>Index of <span class="path">${path}</span></h1>
 <p class="summary">${summary(totals)}</p>
+${pages('Pages')}
 </header>
 <main>
 <table class="listing" data-pages="${totals.pages}">
@@ -519,7 +521,7 @@ ${upRow}<tbody class="entries">
 ${page.entries.map(row).join('\n')}${empty}
 </tbody>
 </table>
-${pages}
+${pages('Pages, end of the list')}
 </main>
 <footer class="foot">Served by ranged · interrupted downloads resume with <code>ranged get</code></footer>
 <div class="toast" role="status" aria-live="polite"></div>

@@ -343,3 +343,38 @@ test('browser: without the Clipboard API, "Copy command" falls back and still sh
   );
   assert.deepEqual(problems, []);
 });
+
+test('browser: a folder of several pages sorts on the server across every page, and the pager moves on', async (t) => {
+  const many: Record<string, Buffer> = {};
+  // 1,005 files; the biggest ones have names that sort first, so a size sort must reorder pages.
+  for (let i = 0; i < 1_005; i++) many[`item-${String(i).padStart(4, '0')}.bin`] = bytes(1_005 - i);
+  const big = await makeTree(many);
+  t.after(big.cleanup);
+  const own = await listen(t, { root: big.dir });
+  const { page, problems } = await openPage(t, { viewport: { width: 1280, height: 900 } });
+  await page.goto(`${own.url}/`);
+  assert.equal(await page.locator('tbody.entries tr').count(), 1_000);
+  assert.match(
+    (await page.locator('nav.pager').first().textContent()) ?? '',
+    /Showing 1–1,000 of 1,005/,
+  );
+  await page.screenshot({ path: await artifact('listing-pages.png') });
+  await page.click('th button[data-sort="size"]');
+  await page.waitForURL(/\?sort=size&order=asc$/);
+  // Ascending by size over the whole folder: the smallest file is the last one by name.
+  assert.equal((await rowNames(page))[0], 'item-1004.bin');
+  assert.deepEqual(
+    (await sortState(page)).filter((s) => s.endsWith('ascending')),
+    ['Size:ascending'],
+  );
+  await page.locator('nav.pager a[rel="next"]').last().click();
+  await page.waitForURL(/page=2$/);
+  assert.deepEqual(await rowNames(page), [
+    'item-0004.bin',
+    'item-0003.bin',
+    'item-0002.bin',
+    'item-0001.bin',
+    'item-0000.bin',
+  ]);
+  assert.deepEqual(problems, []);
+});

@@ -69,6 +69,8 @@ test('listing: a folder of 2,502 entries is listed 1,000 a page, with the totals
   const html = (await rawGet(server.url, '/?page=2')).body.toString();
   assert.match(html, /Showing 1,001–2,000 of 2,502 entries/);
   assert.match(html, /href="\?page=3" rel="next"/);
+  // The pager is above the table and below it.
+  assert.equal((html.match(/<nav class="pager"/g) ?? []).length, 2);
   assert.match(html, /href="\.\/" rel="first"/);
   assert.match(html, /data-pages="3"/);
   assert.equal((html.match(/<tr class="(file|dir) /g) ?? []).length, 1_000);
