@@ -32,6 +32,9 @@ Options:
                            run's progress is kept), a body without a length as it passes SIZE
                            (never more is written, and its partial data is deleted). K, M, G, T
                            are powers of 1024: 64G, 64GB and 64GiB are the same (default: 64G)
+      --allow-insecure-redirect
+                           follow a redirect from https to http; refused by default (exit 3),
+                           at every hop, because it drops TLS
   -q, --quiet              no progress or notices (errors are still printed)
   -f, --force              replace an existing OUT; discard an unreadable or foreign journal
       --sync               flush the data to disk at every save (~1/s) and before OUT appears,
@@ -43,7 +46,8 @@ Options:
 Keys (when stdin is a terminal): p pauses (connections closed, progress saved), r or Enter
 resumes, Ctrl-C stops (progress saved).
 
-Exit codes: 0 done, 2 usage, 3 HTTP status (e.g. 404), 4 network (refused, DNS, retries used up), 5 protocol (a server that lies about ranges) or a
+Exit codes: 0 done, 2 usage, 3 HTTP status (e.g. 404) or a redirect from https to http,
+4 network (refused, DNS, retries used up), 5 protocol (a server that lies about ranges) or a
 file over --max-size, 6 remote file kept changing, 7 checksum mismatch (nothing saved under
 OUT), 8 untrusted journal, 9 file system (OUT exists, disk full, permission denied),
 130 interrupted (progress saved).
@@ -73,6 +77,7 @@ export async function runGet(args: string[]): Promise<number> {
       retries: { type: 'string' },
       'limit-rate': { type: 'string' },
       'max-size': { type: 'string' },
+      'allow-insecure-redirect': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       force: { type: 'boolean', short: 'f' },
       sync: { type: 'boolean' },
@@ -113,6 +118,7 @@ export async function runGet(args: string[]): Promise<number> {
     signal: controller.signal,
     force: values.force === true,
     sync: values.sync === true,
+    allowInsecureRedirect: values['allow-insecure-redirect'] === true,
     ...(maxSize === undefined ? {} : { maxSize }),
     ...(connections === undefined ? {} : { connections }),
     ...(retries === undefined ? {} : { retries }),

@@ -43,6 +43,11 @@ export interface DownloadOptions {
    * Either way `done` rejects with a SizeLimitError, which is never retried.
    * @default 64 GiB (68_719_476_736) */
   maxSize?: number;
+  /** Follow a redirect from `https:` to `http:`. Such a hop drops TLS: anyone on the path could
+   * then change the bytes or where they come from, so by default it is refused (an
+   * HttpStatusError) at every hop, including the redirects resolved again on a resume or when a
+   * redirect target expired. @default false */
+  allowInsecureRedirect?: boolean;
   /** No byte for this many ms fails the connection (then it is retried). @default 30_000 */
   stallTimeout?: number;
   /** Wait before the first retry in ms; doubles each time, with jitter. @default 500 */
@@ -90,6 +95,7 @@ export interface Settings {
   maxRedirects: number;
   /** Bytes; Infinity for no limit. */
   maxSize: number;
+  allowInsecureRedirect: boolean;
   stallTimeout: number;
   saveInterval: number;
   saveBytes: number;
@@ -143,6 +149,7 @@ export function resolveSettings(url: string, options: DownloadOptions): Settings
     force: options.force === true,
     maxRedirects: options.maxRedirects ?? 10,
     maxSize: m ?? DEFAULT_MAX_SIZE,
+    allowInsecureRedirect: options.allowInsecureRedirect === true,
     stallTimeout: options.stallTimeout ?? 30_000,
     saveInterval: options.saveInterval ?? 1_000,
     saveBytes: options.saveBytes ?? MiB,

@@ -116,11 +116,12 @@ for (const value of ['0', '=-1M', '0.5', 'lots', '1M/s', '1e6']) {
   });
 }
 
-test('ranged get --help explains --max-size (units, default)', async (t) => {
+test('ranged get --help explains --max-size (units, default) and --allow-insecure-redirect', async (t) => {
   const r = await runCli(['get', '--help'], { cwd: await tempDir(t) });
   assert.equal(r.code, 0);
   assert.match(r.stdout, /--max-size SIZE +refuse a file larger than SIZE \(exit 5\)/);
   assert.match(r.stdout, /64G, 64GB and 64GiB are the same \(default: 64G\)/);
+  assert.match(r.stdout, /--allow-insecure-redirect\n +follow a redirect from https to http/);
 });
 
 test('download() with maxSize refuses a 206 whose complete length is larger, and writes nothing', async (t) => {
