@@ -42,6 +42,29 @@ export class ProtocolError extends RangedError {
   override readonly name = 'ProtocolError';
 }
 
+/**
+ * The file is larger than the download's `maxSize` (`--max-size`): its declared length (refused
+ * before any byte is written), or a body without a length that grew past it (stopped, and its
+ * data deleted). Not retried. CLI exit 5, with the protocol errors: the answer cannot be used.
+ */
+export class SizeLimitError extends RangedError {
+  readonly code = 'ERR_SIZE_LIMIT';
+  override readonly name = 'SizeLimitError';
+  /** The limit, in bytes. */
+  readonly limit: number;
+  /** The length the server declared; undefined for a body without one. */
+  readonly size: number | undefined;
+  constructor(
+    message: string,
+    details: { limit: number; size: number | undefined },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.limit = details.limit;
+    this.size = details.size;
+  }
+}
+
 /** The remote file changed while downloading, more often than the engine restarts. CLI exit 6. */
 export class RemoteChangedError extends RangedError {
   readonly code = 'ERR_REMOTE_CHANGED';

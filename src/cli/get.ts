@@ -7,7 +7,8 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type DownloadProgress, download, partPaths } from '../client/download.js';
-import { AbortedError, UsageError } from '../errors.js';
+import { AbortedError, SizeLimitError, UsageError } from '../errors.js';
+import { outputName, parseCount, parseRate, parseSize, sizeLimitMessage } from './get-args.js';
 import { formatBytes, renderBar, renderLine } from './render.js';
 
 export const GET_HELP = `Usage: ranged get URL [options]
@@ -26,6 +27,14 @@ Options:
       --retries N          retries per connection after a network error, a stall, 408, 429 or
                            5xx (default: 10)
       --limit-rate RATE    overall rate cap in bytes per second; K, M, G suffixes (500K, 2M)
+      --max-size SIZE      refuse a file larger than SIZE (exit 5): a declared length over it
+                           before anything is downloaded (nothing is written; an earlier
+                           run's progress is kept), a body without a length as it passes SIZE
+                           (never more is written, and its partial data is deleted). K, M, G, T
+                           are powers of 1024: 64G, 64GB and 64GiB are the same (default: 64G)
+      --allow-insecure-redirect
+                           follow a redirect from https to http; refused by default (exit 3),
+                           at every hop, because it drops TLS
   -q, --quiet              no progress or notices (errors are still printed)
   -f, --force              replace an existing OUT; discard an unreadable or foreign journal
       --sync               flush the data to disk at every save (~1/s) and before OUT appears,
@@ -37,60 +46,12 @@ Options:
 Keys (when stdin is a terminal): p pauses (connections closed, progress saved), r or Enter
 resumes, Ctrl-C stops (progress saved).
 
-Exit codes: 0 done, 2 usage, 3 HTTP status (e.g. 404), 4 network (refused, DNS, retries used
-up), 5 protocol (a server that lies about ranges), 6 remote file kept changing, 7 checksum
-mismatch (nothing saved under OUT), 8 untrusted journal, 9 file system (OUT exists, disk full,
-permission denied), 130 interrupted (progress saved).
+Exit codes: 0 done, 2 usage, 3 HTTP status (e.g. 404) or a redirect from https to http,
+4 network (refused, DNS, retries used up), 5 protocol (a server that lies about ranges) or a
+file over --max-size, 6 remote file kept changing, 7 checksum mismatch (nothing saved under
+OUT), 8 untrusted journal, 9 file system (OUT exists, disk full, permission denied),
+130 interrupted (progress saved).
 `;
-
-/**
- * The default output name for a URL: its last path segment, percent-decoded, with separators and
- * control characters replaced; `index.html` when that leaves nothing usable.
- */
-export function outputName(url: string): string {
-  let segment: string;
-  try {
-    segment = new URL(url).pathname.split('/').at(-1) ?? '';
-  } catch {
-    return 'index.html';
-  }
-  let name: string;
-  try {
-    name = decodeURIComponent(segment);
-  } catch {
-    name = segment;
-  }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  name = name.replace(/[/\\\x00-\x1f\x7f]/g, '_').trim();
-  if (name === '' || name === '.' || name === '..') return 'index.html';
-  while (Buffer.byteLength(name) > 240) name = name.slice(0, -1);
-  return name;
-}
-
-/** `500K` → 512000 bytes/s; K, M, G are powers of 1024 (as in curl); a plain number is bytes. */
-export function parseRate(text: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([kmg]?)(?:i?b)?(?:\/s)?$/i.exec(text.trim());
-  const scale: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-  const value = m === null ? Number.NaN : Number(m[1]) * (scale[(m[2] ?? '').toLowerCase()] ?? 1);
-  if (!(value >= 1) || !Number.isFinite(value)) {
-    throw new UsageError(`Cannot use --limit-rate "${text}": expected a rate such as 500K or 2M`);
-  }
-  return Math.floor(value);
-}
-
-function parseCount(
-  name: string,
-  text: string | undefined,
-  min: number,
-  max: number,
-): number | undefined {
-  if (text === undefined) return undefined;
-  const n = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`Cannot use ${name} "${text}": expected an integer from ${min} to ${max}`);
-  }
-  return n;
-}
 
 async function resolveOutput(url: string, output: string | undefined): Promise<string> {
   if (output === undefined) return outputName(url);
@@ -115,6 +76,8 @@ export async function runGet(args: string[]): Promise<number> {
       checksum: { type: 'string' },
       retries: { type: 'string' },
       'limit-rate': { type: 'string' },
+      'max-size': { type: 'string' },
+      'allow-insecure-redirect': { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       force: { type: 'boolean', short: 'f' },
       sync: { type: 'boolean' },
@@ -142,6 +105,7 @@ export async function runGet(args: string[]): Promise<number> {
   const retries = parseCount('--retries', values.retries, 0, 1000);
   const limitRate =
     values['limit-rate'] === undefined ? undefined : parseRate(values['limit-rate']);
+  const maxSize = values['max-size'] === undefined ? undefined : parseSize(values['max-size']);
   const output = await resolveOutput(url, values.output);
   const quiet = values.quiet === true;
   const ui = new ProgressUi(quiet);
@@ -154,6 +118,8 @@ export async function runGet(args: string[]): Promise<number> {
     signal: controller.signal,
     force: values.force === true,
     sync: values.sync === true,
+    allowInsecureRedirect: values['allow-insecure-redirect'] === true,
+    ...(maxSize === undefined ? {} : { maxSize }),
     ...(connections === undefined ? {} : { connections }),
     ...(retries === undefined ? {} : { retries }),
     ...(limitRate === undefined ? {} : { limitRate }),
@@ -215,6 +181,9 @@ export async function runGet(args: string[]): Promise<number> {
         `Cannot finish "${output}": interrupted; progress is saved in "${partPaths(output).journal}", run the same command again to resume${again}`,
         { cause: error },
       );
+    }
+    if (error instanceof SizeLimitError) {
+      throw new SizeLimitError(sizeLimitMessage(url, error), error, { cause: error });
     }
     throw error;
   } finally {

@@ -14,6 +14,7 @@ import {
   ProtocolError,
   RangedError,
   RemoteChangedError,
+  SizeLimitError,
   UsageError,
 } from '../errors.js';
 
@@ -29,8 +30,9 @@ Options:
   -h, --help      show this help
   -v, --version   show the version
 
-Exit codes: 0 success, 1 unexpected error, 2 usage, 3 HTTP status, 4 network, 5 protocol,
-6 remote file changed, 7 checksum mismatch, 8 untrusted journal, 9 file system, 130 interrupted.
+Exit codes: 0 success, 1 unexpected error, 2 usage, 3 HTTP status, 4 network, 5 protocol
+(or a file over --max-size), 6 remote file changed, 7 checksum mismatch, 8 untrusted journal,
+9 file system, 130 interrupted.
 `;
 
 /** Exit code for each error class; see the table in README.md. */
@@ -38,7 +40,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return 2;
   if (error instanceof HttpStatusError) return 3;
   if (error instanceof NetworkError) return 4;
-  if (error instanceof ProtocolError) return 5;
+  if (error instanceof ProtocolError || error instanceof SizeLimitError) return 5;
   if (error instanceof RemoteChangedError) return 6;
   if (error instanceof ChecksumMismatchError) return 7;
   if (error instanceof JournalError) return 8;

@@ -9,11 +9,12 @@ import { isRetryableStatus, nextDelay, parseRetryAfter } from '../core/backoff.j
 import {
   type Asked,
   checkResponse,
+  declaredSize,
   ifRangeValue,
   type RemoteVersion,
   type Verdict,
 } from '../core/resume.js';
-import { HttpStatusError, NetworkError, ProtocolError } from '../errors.js';
+import { HttpStatusError, NetworkError, ProtocolError, SizeLimitError } from '../errors.js';
 import { networkCode, type RangeResponse, requestRange } from './fetch-range.js';
 import { StatusFailure } from './stops.js';
 import type { Transfer } from './transfer.js';
@@ -79,6 +80,7 @@ async function requestOnce(
     signal,
     maxRedirects: t.settings.maxRedirects,
     timeout: t.settings.stallTimeout,
+    allowInsecureRedirect: t.settings.allowInsecureRedirect,
     agents: t.agents,
     // One connection reads up to 2 MiB at a time (fewer, larger writes: 1 GiB with -c 1 ran at
     // ~1,070 MB/s against ~790 with 1 MiB and ~680 for curl, medians of 6); several share 1 MiB
@@ -117,6 +119,17 @@ async function requestOnce(
       `Cannot download "${t.url}": the server answered ${status} ${res.statusMessage}`.trimEnd();
     const retryAfter = parseRetryAfter(h['retry-after'], Date.now());
     throw new StatusFailure(message, { status, url: res.url }, retryAfter);
+  }
+  // Refused on the head, before a byte is written or a part file made; an earlier run's part file
+  // and journals are left as they are (even on a 'changed' verdict, which would discard them).
+  const size = declaredSize(verdict);
+  const limit = t.settings.maxSize;
+  if (size !== undefined && size > limit) {
+    res.body.destroy();
+    throw new SizeLimitError(
+      `Cannot download "${t.url}": the server declares ${size} bytes, more than the limit of ${limit} bytes`,
+      { limit, size },
+    );
   }
   return { res, verdict };
 }

@@ -8,7 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isExpiredTarget, isRefusal, nextDelay } from '../core/backoff.js';
 import type { Asked } from '../core/resume.js';
 import { addSpan } from '../core/segments.js';
-import { HttpStatusError, NetworkError, ProtocolError, RangedError } from '../errors.js';
+import {
+  HttpStatusError,
+  NetworkError,
+  ProtocolError,
+  RangedError,
+  SizeLimitError,
+} from '../errors.js';
 import {
   type CheckedResponse,
   formatSeconds,
@@ -221,6 +227,9 @@ async function pump(
         if (data.length === 0) return true;
         if (at >= claim.end) return false;
         if (at + data.length > claim.end) data = data.subarray(0, claim.end - at);
+        // A declared length was checked against maxSize on the head; a body without one (a plain
+        // stream) stops before a byte past the limit is written (`settleRun()` deletes the rest).
+        if (at + data.length > t.settings.maxSize) throw tooLong(t);
         claim.reserved = at + data.length;
         return write(data, at);
       },
@@ -229,6 +238,14 @@ async function pump(
   } finally {
     claim.stop = undefined;
   }
+}
+
+function tooLong(t: Transfer): SizeLimitError {
+  const limit = t.settings.maxSize;
+  return new SizeLimitError(
+    `Cannot download "${t.url}": the body passed the limit of ${limit} bytes without a declared length; the partial data was deleted`,
+    { limit, size: undefined },
+  );
 }
 
 /**

@@ -20,6 +20,8 @@ export interface RangeRequestOptions {
   signal: AbortSignal;
   /** Redirects followed before giving up. @default 10 */
   maxRedirects?: number;
+  /** Follow a redirect from https to http (refused by default: it drops TLS). @default false */
+  allowInsecureRedirect?: boolean;
   /** No response headers within this many ms is a failure. @default 30_000 */
   timeout?: number;
   /** Size of the reused read buffer for `http:` bodies. @default 1 MiB */
@@ -169,7 +171,8 @@ function streamBody(res: IncomingMessage, href: string): ResponseBody {
 /**
  * Sends one GET and follows redirects (bounded). Resolves with the first non-redirect response;
  * the caller must consume or destroy its body. Rejects with a NetworkError for socket failures
- * (or the signal's reason when aborted) and an HttpStatusError for a redirect loop.
+ * (or the signal's reason when aborted) and an HttpStatusError for a redirect loop, a bad
+ * Location, or (without `allowInsecureRedirect`) a redirect from https to http.
  */
 export async function requestRange(
   url: string,
@@ -208,6 +211,17 @@ export async function requestRange(
     if (next.protocol !== 'http:' && next.protocol !== 'https:') {
       throw new HttpStatusError(
         `Cannot download "${url}": redirect to unsupported URL "${next.href}"`,
+        { status, url: current.href },
+      );
+    }
+    // Checked at every hop, so also when a resume or an expired target resolves `url` again.
+    if (
+      current.protocol === 'https:' &&
+      next.protocol === 'http:' &&
+      !options.allowInsecureRedirect
+    ) {
+      throw new HttpStatusError(
+        `Cannot follow redirect from ${current.href} to ${next.href}: it drops TLS (use --allow-insecure-redirect to allow)`,
         { status, url: current.href },
       );
     }

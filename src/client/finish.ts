@@ -1,18 +1,19 @@
 /**
  * The end of a pass. `settleRun()` runs after the connections stop: it saves the journal (synced
  * when the pass stops short: a person who paused or pressed Ctrl-C may shut the machine down
- * next), and reports why the pass stopped unless every byte is held. `finishRun()` then verifies
- * the file and only then renames `OUT.part` to `OUT`; with `sync` it first makes the data durable
- * (house rule 8), so that a crash of the machine never leaves an incomplete `OUT`.
+ * next), and reports why the pass stopped unless every byte is held (a body without a length
+ * that passed `maxSize` is deleted instead). `finishRun()` then verifies the file and only then
+ * renames `OUT.part` to `OUT`; with `sync` it first makes the data durable (house rule 8), so
+ * that a crash of the machine never leaves an incomplete `OUT`.
  */
 import { rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { spanBytes } from '../core/segments.js';
-import { ChecksumMismatchError, FileSystemError, RangedError } from '../errors.js';
+import { ChecksumMismatchError, FileSystemError, RangedError, SizeLimitError } from '../errors.js';
 import { hashFile } from './checksum.js';
 import { fsError } from './fs-error.js';
 import { removeJournal, saveJournal, syncDirectory } from './journal-file.js';
-import { saveRun, syncAlways } from './journal-saver.js';
+import { saveRun, savesSettled, syncAlways } from './journal-saver.js';
 import { discardPart, fileExists } from './part-file.js';
 import { stoppedError } from './stops.js';
 import type { Run, Transfer } from './transfer.js';
@@ -24,6 +25,17 @@ import type { Run, Transfer } from './transfer.js';
  */
 export async function settleRun(t: Transfer, run: Run): Promise<void> {
   const signal = run.controller.signal;
+  const failure = run.failure;
+  if (failure instanceof SizeLimitError && failure.size === undefined) {
+    // A body without a length passed maxSize: its bytes are unusable (any rerun would fetch them
+    // again and stop at the same limit), so nothing is saved; the part file and journals go.
+    run.closed = true; // no save starts from now on
+    await savesSettled(run);
+    await t.digest?.detach();
+    await run.fh.close();
+    await discardPart(t.paths);
+    throw failure;
+  }
   let saveError: unknown;
   try {
     await saveRun(t, run, { sync: run.failure !== undefined || signal.aborted });

@@ -70,9 +70,7 @@ export async function saveRun(
  * write the same journal at once.
  */
 async function exclusive(run: Run, save: () => Promise<void>): Promise<void> {
-  while (run.syncing !== undefined || run.liveSaving !== undefined) {
-    await Promise.all([run.syncing, run.liveSaving]);
-  }
+  await savesSettled(run);
   const saving = save();
   const held = saving
     .then(
@@ -86,6 +84,13 @@ async function exclusive(run: Run, save: () => Promise<void>): Promise<void> {
   run.syncing = held;
   run.liveSaving = held;
   return saving;
+}
+
+/** Resolves when no save is in flight (their failures are the run's, see `inBackground()`). */
+export async function savesSettled(run: Run): Promise<void> {
+  while (run.syncing !== undefined || run.liveSaving !== undefined) {
+    await Promise.all([run.syncing, run.liveSaving]);
+  }
 }
 
 async function liveSave(t: Transfer, run: Run): Promise<void> {

@@ -7,6 +7,8 @@ import { type Checksum, parseChecksum } from './checksum.js';
 import type { DownloadProgress } from './download.js';
 
 const MiB = 1024 * 1024;
+/** `maxSize` when none is given: 64 GiB. */
+export const DEFAULT_MAX_SIZE = 64 * 1024 * MiB;
 
 export interface DownloadOptions {
   /** Path of the finished file. While downloading, the data is in `OUT.part` and the journal in
@@ -31,6 +33,21 @@ export interface DownloadOptions {
   onNotice?: (message: string) => void;
   /** Redirects followed per request. @default 10 */
   maxRedirects?: number;
+  /**
+   * Largest file accepted, in bytes; `Infinity` for no limit. A larger declared length (the
+   * Content-Length of a 200, the complete length of a Content-Range) is refused before any byte
+   * is written, and nothing on disk changes: no part file or journal is created, and those of an
+   * earlier run are kept (a rerun with a larger limit continues them). A body without a length
+   * is stopped as it passes the limit (never more than `maxSize` bytes are written), and its
+   * part file and journals are deleted: the data is unusable and would only fill the disk again.
+   * Either way `done` rejects with a SizeLimitError, which is never retried.
+   * @default 64 GiB (68_719_476_736) */
+  maxSize?: number;
+  /** Follow a redirect from `https:` to `http:`. Such a hop drops TLS: anyone on the path could
+   * then change the bytes or where they come from, so by default it is refused (an
+   * HttpStatusError) at every hop, including the redirects resolved again on a resume or when a
+   * redirect target expired. @default false */
+  allowInsecureRedirect?: boolean;
   /** No byte for this many ms fails the connection (then it is retried). @default 30_000 */
   stallTimeout?: number;
   /** Wait before the first retry in ms; doubles each time, with jitter. @default 500 */
@@ -76,6 +93,9 @@ export interface Settings {
   retries: number;
   force: boolean;
   maxRedirects: number;
+  /** Bytes; Infinity for no limit. */
+  maxSize: number;
+  allowInsecureRedirect: boolean;
   stallTimeout: number;
   saveInterval: number;
   saveBytes: number;
@@ -114,6 +134,12 @@ export function resolveSettings(url: string, options: DownloadOptions): Settings
       throw new UsageError(`Cannot use ${name} ${value}: expected a positive number of ms`);
     }
   }
+  const m = options.maxSize;
+  if (m !== undefined && !(Number.isSafeInteger(m) && m >= 1) && m !== Number.POSITIVE_INFINITY) {
+    throw new UsageError(
+      `Cannot use maxSize ${m}: expected a positive integer number of bytes, or Infinity`,
+    );
+  }
   const checksum = options.checksum;
   return {
     output: options.output,
@@ -122,6 +148,8 @@ export function resolveSettings(url: string, options: DownloadOptions): Settings
     retries: r ?? 10,
     force: options.force === true,
     maxRedirects: options.maxRedirects ?? 10,
+    maxSize: m ?? DEFAULT_MAX_SIZE,
+    allowInsecureRedirect: options.allowInsecureRedirect === true,
     stallTimeout: options.stallTimeout ?? 30_000,
     saveInterval: options.saveInterval ?? 1_000,
     saveBytes: options.saveBytes ?? MiB,

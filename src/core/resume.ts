@@ -227,6 +227,23 @@ export function checkResponse(
   return { kind: 'status', status: facts.status };
 }
 
+/**
+ * The complete length a verdict's response declares: the Content-Length of a 200, the complete
+ * length of a Content-Range (a 206, or a 416's `bytes *\/N`); undefined when it declares none (a
+ * body without a length, a status) — such a body is bounded while it is read, not here.
+ */
+export function declaredSize(verdict: Verdict): number | undefined {
+  switch (verdict.kind) {
+    case 'partial':
+      return verdict.size;
+    case 'full':
+    case 'changed':
+      return verdict.version.size;
+    default:
+      return undefined;
+  }
+}
+
 /** What a journal found on disk is worth, given the part file beside it. */
 export type Trust =
   /** Its bytes may be continued (still to be confirmed by the probe's If-Range). */

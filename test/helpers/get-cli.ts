@@ -6,8 +6,8 @@ import { CLI, type CliResult } from './cli.js';
 export { CLI, type CliResult } from './cli.js';
 
 /** Starts `node main.js ...args` in `cwd`; collect its output with `finished()`. */
-export function spawnCli(args: string[], cwd: string): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCli(args: string[], cwd: string, env = process.env): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export async function finished(child: ChildProcess): Promise<CliResult> {

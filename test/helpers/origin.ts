@@ -1,11 +1,12 @@
 /**
- * A fault-injecting origin for the download client's tests: one file served over node:http on
+ * A fault-injecting origin for the download client's tests: one file served over node:http(s) on
  * 127.0.0.1 port 0, with switches for the ways real servers fail (dropped connections, throttling,
  * 503s, no range support, content replaced, weak or missing validators, lying Content-Range, a cap
  * on connections). It counts the body bytes it sends, so tests can bound what is fetched again.
  */
 import { once } from 'node:events';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseRange } from '../../src/core/range.js';
@@ -71,6 +72,8 @@ export interface OriginOptions {
   /** Called each time `/signed` is resolved, with how many times it has been (1, 2, …), before
    * the redirect is sent: a test can change the file behind the next target. */
   onSigned?: ((resolved: number) => void) | undefined;
+  /** Serve https with this key and certificate (see `helpers/tls.ts`) instead of http. */
+  tls?: { key: string; cert: string } | undefined;
 }
 
 export interface RecordedRequest {
@@ -91,7 +94,7 @@ export interface RecordedRequest {
 export interface Origin {
   /** URL of the file. */
   url: string;
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT` (`https://` with `tls`). */
   base: string;
   options: OriginOptions;
   /** Body bytes written to sockets so far. */
@@ -331,13 +334,15 @@ export async function startOrigin(
     await send(res, data.subarray(start, end + 1), start, record);
   }
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     handle(req, res).catch(() => res.destroy());
-  });
+  };
+  const server =
+    opts.tls === undefined ? http.createServer(listener) : https.createServer(opts.tls, listener);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  origin.base = `http://127.0.0.1:${port}`;
+  origin.base = `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
   origin.url = `${origin.base}${opts.path}`;
   return origin;
 }

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { decodeJournal, encodeJournal, type Journal, liveVerdict } from '../../s
 import { spawnDownload } from '../helpers/download-child.js';
 import { finished, runCli, spawnCli } from '../helpers/get-cli.js';
 import { fixture, type Origin, type OriginOptions, startOrigin } from '../helpers/origin.js';
+import { smallDisk } from '../helpers/small-disk.js';
 
 const MiB = 1024 * 1024;
 
@@ -353,22 +353,6 @@ test('an empty journal (what a crash can leave) means start over, with a notice'
   assert.match(r.stderr, /is empty \(left by a crash of the machine\?\): starting over/);
   assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
 });
-
-/** Mounts a tmpfs of `size` at a new folder (root only); undefined where mounting is not allowed. */
-function smallDisk(t: { after(fn: () => Promise<void>): void }, size: string): string | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'ranged-small-disk-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
-  t.after(async () => {
-    execFileSync('umount', [dir], { stdio: 'ignore' });
-    await rm(dir, { recursive: true, force: true });
-  });
-  return dir;
-}
 
 test('ranged get on a disk that fills up exits 9 with one clear line, and resumes once there is room', async (t) => {
   const body = fixture(8 * MiB);

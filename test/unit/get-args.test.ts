@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { outputName, parseRate } from '../../src/cli/get.js';
+import { outputName, parseRate, parseSize } from '../../src/cli/get-args.js';
 import { parseChecksum } from '../../src/client/checksum.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -31,6 +31,8 @@ const rateCases: [string, number | undefined][] = [
   ['1.5M', 1_572_864],
   ['1G', 1024 ** 3],
   ['2MB', 2 * 1024 * 1024],
+  ['2MiB', 2 * 1024 * 1024],
+  ['2M/s', 2 * 1024 * 1024],
   ['0', undefined],
   ['-1K', undefined],
   ['fast', undefined],
@@ -40,6 +42,49 @@ for (const [text, expected] of rateCases) {
   test(`parseRate() reads ${JSON.stringify(text)}`, () => {
     if (expected === undefined) assert.throws(() => parseRate(text), UsageError);
     else assert.equal(parseRate(text), expected);
+  });
+}
+
+const GiB = 1024 ** 3;
+const sizeCases: [string, number | undefined][] = [
+  ['1', 1],
+  ['1048576', 1024 * 1024],
+  ['1M', 1024 * 1024],
+  ['1m', 1024 * 1024],
+  ['1.5K', 1536],
+  ['64G', 64 * GiB],
+  ['64GB', 64 * GiB],
+  ['64GiB', 64 * GiB],
+  ['64gib', 64 * GiB],
+  ['64 GiB', 64 * GiB],
+  ['2T', 2 * 1024 * GiB],
+  ['2TiB', 2 * 1024 * GiB],
+  ['100b', 100],
+  [' 5M ', 5 * 1024 * 1024],
+  ['99999999999T', Number.MAX_SAFE_INTEGER],
+  ['0', undefined],
+  ['0K', undefined],
+  ['0.5', undefined],
+  ['-1', undefined],
+  ['-1M', undefined],
+  ['+1M', undefined],
+  ['1e6', undefined],
+  ['0x10', undefined],
+  ['1M/s', undefined],
+  ['1iB', undefined],
+  ['1X', undefined],
+  ['1 MiB extra', undefined],
+  ['big', undefined],
+  ['', undefined],
+];
+for (const [text, expected] of sizeCases) {
+  test(`parseSize() reads ${JSON.stringify(text)}`, () => {
+    if (expected === undefined) {
+      assert.throws(() => parseSize(text), {
+        name: 'UsageError',
+        message: `Cannot use --max-size ${JSON.stringify(text)}: expected a size of at least 1 byte, such as 500M, 64G or 64GiB`,
+      });
+    } else assert.equal(parseSize(text), expected);
   });
 }
 

@@ -5,6 +5,7 @@ import {
   type Asked,
   canResume,
   checkResponse,
+  declaredSize,
   ifRangeValue,
   type RemoteVersion,
   type ResponseFacts,
@@ -281,6 +282,45 @@ test('checkResponse() only proves a 200 is the same version with a usable valida
   );
   assert.equal(strong.kind === 'full' && strong.sameVersion, true);
 });
+
+const declaredCases: [
+  string,
+  Asked,
+  ResponseFacts,
+  RemoteVersion | undefined,
+  number | undefined,
+][] = [
+  ['the complete length of a 206', bounded(0, 10), r206('bytes 0-9/1000'), undefined, 1000],
+  [
+    'the Content-Length of a 200',
+    plain,
+    { status: 200, contentLength: '5000', etag: '"a"' },
+    undefined,
+    5000,
+  ],
+  ['nothing for a 200 without a length', plain, { status: 200 }, undefined, undefined],
+  [
+    'the new size of a changed file',
+    open(10),
+    { status: 200, contentLength: '7000', etag: '"b"' },
+    v,
+    7000,
+  ],
+  [
+    'the size of a 416 that says the file changed',
+    open(10),
+    { status: 416, contentRange: 'bytes */9000' },
+    v,
+    9000,
+  ],
+  ['nothing for a 404', plain, { status: 404 }, undefined, undefined],
+  ['nothing for an invalid 206', open(0), r206('bytes 0-9/*'), undefined, undefined],
+];
+for (const [name, asked, facts, expected, size] of declaredCases) {
+  test(`declaredSize() gives ${name}`, () => {
+    assert.equal(declaredSize(checkResponse(asked, facts, expected)), size);
+  });
+}
 
 const journalFor = (extra: Partial<Journal> = {}): Journal => ({
   url: 'http://h/f',
