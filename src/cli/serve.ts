@@ -26,6 +26,10 @@ Options:
                       cut a response whose client has taken no byte for S seconds (default 30)
   -h, --help          show this help
 
+Folders without an index file get a listing page (JSON with Accept: application/json),
+1,000 entries a page (?page=N). Nothing outside DIR is ever served or listed: what is opened is
+checked after opening, so a symlink swapped in meanwhile cannot lead out.
+
 Once listening, prints one line with http://HOST:PORT on stdout. SIGINT or SIGTERM stops
 accepting, lets in-flight responses finish (up to 10 s) and exits 0.
 `;
