@@ -1,8 +1,9 @@
 /**
  * What a run measures and how long it takes, from the environment:
  * - `BENCH_QUICK=1`: a 1-2 minute smoke run (3 rounds, 1 s wrk runs, 256 MiB instead of 1 GiB).
- * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle,linearity,journal`: run only these
- *   sections (all of them by default).
+ * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle,linearity,journal,hostile`: run only
+ *   these sections (all of them by default). `hostile` needs neither the shared fixtures nor the
+ *   shared servers, so `BENCH_ONLY=hostile` starts neither.
  * - `BENCH_ROUNDS=N`, `BENCH_SECONDS=S`: override the number of rounds and the wrk run length.
  * - `BENCH_DIR=/path`: where the temporary files go (default: the OS temp dir).
  * - `BENCH_RANGED=/path/to/dist/src/server/server.js`: measure that build as `ranged`.
@@ -21,7 +22,8 @@ export type SectionId =
   | 'scaling'
   | 'throttle'
   | 'linearity'
-  | 'journal';
+  | 'journal'
+  | 'hostile';
 export const SECTIONS: readonly SectionId[] = [
   'small',
   'big',
@@ -31,6 +33,7 @@ export const SECTIONS: readonly SectionId[] = [
   'throttle',
   'linearity',
   'journal',
+  'hostile',
 ];
 
 const MiB = 1024 * 1024;

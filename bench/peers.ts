@@ -78,8 +78,13 @@ async function stop(child: ChildProcess): Promise<void> {
  * busy keep-alive connection (its default of 1000 would add reconnections to its numbers).
  * The same files are also served below `THROTTLED_PREFIX`, each response (so each connection at a
  * time) held to `THROTTLED_RATE` bytes/s by `limit_rate`: a slow origin for the throttle section.
+ * `autoindex` lists folders (the hostile section's peer for a folder of 100,000 entries).
  */
-export async function startNginx(root: string, workDir: string): Promise<RunningPeer> {
+export async function startNginx(
+  root: string,
+  workDir: string,
+  options: { autoindex?: boolean } = {},
+): Promise<RunningPeer> {
   await mkdir(workDir, { recursive: true });
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -109,7 +114,7 @@ http {
   server {
     listen 127.0.0.1:${port};
     root ${root};
-    location ${THROTTLED_PREFIX}/ {
+${options.autoindex ? '    autoindex on;\n' : ''}    location ${THROTTLED_PREFIX}/ {
       alias ${root}/;
       limit_rate ${THROTTLED_RATE / 1024 ** 2}m;
     }

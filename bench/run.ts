@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart.js';
 import { type BenchConfig, configFromEnv, type Fixtures, writeFixtures } from './config.js';
 import { clientDownloads, type GetContext } from './get.js';
+import { hostileClients } from './hostile.js';
 import { journalCost } from './journal.js';
 import { linearity } from './linearity.js';
 import { type RunningPeer, type ServerName, startNginx, startNodePeer } from './peers.js';
@@ -140,40 +141,52 @@ async function main(): Promise<number> {
   log(
     `ranged bench: ${config.quick ? 'quick' : 'full'} run, sections ${config.sections.join(', ')}, temp ${tmp}`,
   );
-  const fixtures: Fixtures = await writeFixtures(root, config);
-  log(`  fixtures written (${Math.round(performance.now() - started)} ms)`);
+  // The hostile section brings its own files and servers; the others share these.
+  const shared = config.sections.some((id) => id !== 'hostile');
+  const fixtures: Fixtures | undefined = shared ? await writeFixtures(root, config) : undefined;
+  if (fixtures !== undefined) {
+    log(`  fixtures written (${Math.round(performance.now() - started)} ms)`);
+  }
 
   const peers = new Map<ServerName, RunningPeer>();
   const sections: Section[] = [];
   try {
-    const started = await Promise.all([
-      startNodePeer('ranged', root, config.rangedModule),
-      startNodePeer('send', root),
-      startNodePeer('sirv', root),
-      startNginx(root, join(tmp, 'nginx')),
-      ...(config.baselineModule === undefined
-        ? []
-        : [startNodePeer('baseline', root, config.baselineModule)]),
-    ]);
-    for (const p of started) peers.set(p.name, p);
-    log(`  servers: ${started.map((p) => `${p.name} ${p.origin}`).join(', ')}`);
-
-    const ctx: ServeContext = { config, fixtures, peers, scratch, log };
     const steps: Array<[string, () => Promise<Section>]> = [];
-    if (config.sections.includes('small')) steps.push(['small', () => smallRanges(ctx)]);
-    if (config.sections.includes('big')) steps.push(['big', () => bigTransfers(ctx)]);
-    if (config.sections.includes('multipart'))
-      steps.push(['multipart', () => multipartRanges(ctx)]);
-    const client = (section: (ctx: GetContext) => Promise<Section>) => () => {
-      const nginx = peers.get('nginx');
-      if (nginx === undefined) throw new Error('Cannot run a client section: nginx is not running');
-      return section({ config, fixtures, nginx, scratch, log });
-    };
-    if (config.sections.includes('get')) steps.push(['get', client(clientDownloads)]);
-    if (config.sections.includes('scaling')) steps.push(['scaling', () => scalingConnections(ctx)]);
-    if (config.sections.includes('throttle')) steps.push(['throttle', client(throttledDownloads)]);
-    if (config.sections.includes('linearity')) steps.push(['linearity', client(linearity)]);
-    if (config.sections.includes('journal')) steps.push(['journal', client(journalCost)]);
+    if (fixtures !== undefined) {
+      const started = await Promise.all([
+        startNodePeer('ranged', root, config.rangedModule),
+        startNodePeer('send', root),
+        startNodePeer('sirv', root),
+        startNginx(root, join(tmp, 'nginx')),
+        ...(config.baselineModule === undefined
+          ? []
+          : [startNodePeer('baseline', root, config.baselineModule)]),
+      ]);
+      for (const p of started) peers.set(p.name, p);
+      log(`  servers: ${started.map((p) => `${p.name} ${p.origin}`).join(', ')}`);
+
+      const ctx: ServeContext = { config, fixtures, peers, scratch, log };
+      if (config.sections.includes('small')) steps.push(['small', () => smallRanges(ctx)]);
+      if (config.sections.includes('big')) steps.push(['big', () => bigTransfers(ctx)]);
+      if (config.sections.includes('multipart'))
+        steps.push(['multipart', () => multipartRanges(ctx)]);
+      const client = (section: (ctx: GetContext) => Promise<Section>) => () => {
+        const nginx = peers.get('nginx');
+        if (nginx === undefined)
+          throw new Error('Cannot run a client section: nginx is not running');
+        return section({ config, fixtures, nginx, scratch, log });
+      };
+      if (config.sections.includes('get')) steps.push(['get', client(clientDownloads)]);
+      if (config.sections.includes('scaling'))
+        steps.push(['scaling', () => scalingConnections(ctx)]);
+      if (config.sections.includes('throttle'))
+        steps.push(['throttle', client(throttledDownloads)]);
+      if (config.sections.includes('linearity')) steps.push(['linearity', client(linearity)]);
+      if (config.sections.includes('journal')) steps.push(['journal', client(journalCost)]);
+    }
+    if (config.sections.includes('hostile')) {
+      steps.push(['hostile', () => hostileClients({ config, scratch, log })]);
+    }
     for (const [id, step] of steps) {
       log(`section ${id}`);
       try {
@@ -202,7 +215,7 @@ async function main(): Promise<number> {
       if (peak !== undefined)
         rss.measurements.push(measurement('servers', p.name, 'MiB', [peak / 1024 ** 2]));
     }
-    sections.push(rss);
+    if (peers.size > 0) sections.push(rss);
   } finally {
     await Promise.allSettled([...peers.values()].map((p) => p.stop()));
     cleanup();

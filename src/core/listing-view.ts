@@ -154,13 +154,10 @@ export function parseListingPage(query: string): number {
   return page !== null && /^[1-9][0-9]{0,8}$/.test(page) ? Number(page) : 1;
 }
 
-/** Counts and the page to show, for `entries` (the whole folder, sorted) and a requested page. */
-export function paginate(
+/** How many folders and files `entries` holds, and the bytes in the files. */
+export function countEntries(
   entries: readonly ListingEntry[],
-  requested: number,
-  perPage: number,
-  truncated = false,
-): { pagination: Pagination; slice: readonly ListingEntry[] } {
+): Pick<Pagination, 'folders' | 'files' | 'bytes'> {
   let folders = 0;
   let files = 0;
   let bytes = 0;
@@ -171,11 +168,26 @@ export function paginate(
       bytes += e.size ?? 0;
     }
   }
+  return { folders, files, bytes };
+}
+
+/**
+ * The page to show of `entries` (the whole folder, sorted) for a requested page. `counts` are the
+ * folder's totals when the caller already has them (counting 100,000 entries for every page
+ * request is most of a page's cost).
+ */
+export function paginate(
+  entries: readonly ListingEntry[],
+  requested: number,
+  perPage: number,
+  truncated = false,
+  counts: Pick<Pagination, 'folders' | 'files' | 'bytes'> = countEntries(entries),
+): { pagination: Pagination; slice: readonly ListingEntry[] } {
   const pages = Math.max(1, Math.ceil(entries.length / perPage));
   const page = Math.min(Math.max(1, requested), pages);
   const slice = entries.slice((page - 1) * perPage, page * perPage);
   return {
-    pagination: { page, pages, perPage, total: entries.length, truncated, folders, files, bytes },
+    pagination: { page, pages, perPage, total: entries.length, truncated, ...counts },
     slice,
   };
 }

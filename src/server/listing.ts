@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import {
   compareEntries,
+  countEntries,
   type ListingEntry,
   type ListingSort,
   paginate,
@@ -52,7 +53,7 @@ export interface ListingOptions {
 /** Entries stat'ed between two yields to other requests. */
 const BATCH = 256;
 /** Comparisons between two yields while sorting. */
-const SORT_BUDGET = 10_000;
+const SORT_BUDGET = 5_000;
 /** A folder of at least this many entries may be listed from a read this recent, in ms. */
 const REUSE_MS = 2_000;
 const REUSE_MIN_ENTRIES = 1_000;
@@ -64,6 +65,8 @@ interface Snapshot {
   readAt: number;
   entries: ListingEntry[];
   truncated: boolean;
+  /** Folders, files and bytes, counted once per read. */
+  counts: ReturnType<typeof countEntries>;
   /** Sorted orders made so far, by `key:order`. */
   sorted: Map<string, Promise<ListingEntry[]>>;
 }
@@ -84,6 +87,7 @@ export class Listings {
   readonly #waiting: (() => void)[] = [];
   /** Reads in progress, and big ones for a while after (a pager clicked through reuses them). */
   readonly #snapshots = new Map<string, Shared>();
+  #renders: Promise<unknown> = Promise.resolve();
 
   constructor(limits: ListingLimits = {}) {
     this.#pageSize = limits.pageSize ?? 1_000;
@@ -119,12 +123,16 @@ export class Listings {
       return void res.end(req.method === 'HEAD' ? undefined : text);
     }
     const sorted = await this.#sorted(snapshot, sort);
+    // Many requests can be waiting on one read, and would all render their pages in one turn of
+    // the event loop: they render one a turn instead, so other requests are answered between.
+    await this.#renderTurn();
     if (!folder.stillInside()) throw Object.assign(new Error('Folder moved'), { code: 'ENOENT' });
     const { pagination, slice } = paginate(
       sorted,
       parseListingPage(query),
       this.#pageSize,
       snapshot.truncated,
+      snapshot.counts,
     );
     const headers: Record<string, string> = {
       // RFC 9110 §12.5.5: the representation depends on Accept.
@@ -196,7 +204,14 @@ export class Listings {
     await this.#turn();
     try {
       const { entries, truncated } = await readEntries(folder, options, this.#maxEntries);
-      return { identity, readAt: performance.now(), entries, truncated, sorted: new Map() };
+      return {
+        identity,
+        readAt: performance.now(),
+        entries,
+        truncated,
+        counts: countEntries(entries),
+        sorted: new Map(),
+      };
     } finally {
       this.#done();
     }
@@ -210,6 +225,13 @@ export class Listings {
       snapshot.sorted.set(key, sorted);
     }
     return sorted;
+  }
+
+  /** Resolves in a turn of the event loop of its own, after the turns handed out before. */
+  #renderTurn(): Promise<void> {
+    const turn = this.#renders.then(() => yieldToOthers());
+    this.#renders = turn;
+    return turn;
   }
 
   #turn(): Promise<void> {

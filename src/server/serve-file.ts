@@ -4,8 +4,9 @@
  *
  * File metadata calls (open, fstat, close) and reads of small bodies are synchronous, as in nginx:
  * on a local disk they take microseconds, far less than a trip through libuv's thread pool. Large
- * bodies are read asynchronously in 1 MiB positional reads into at most four reused buffers, so a big
- * download neither blocks the event loop nor allocates per chunk.
+ * bodies are read asynchronously in 256 KiB positional reads, one ahead of the one being written,
+ * into buffers shared by all responses, so a big download neither blocks the event loop nor
+ * allocates per chunk, and a client that stops reading holds one chunk.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from 'node:fs';
@@ -207,6 +208,18 @@ interface Slice {
   end: number;
 }
 
+/** The body in write order: literal bytes, and file slices of at most CHUNK bytes. */
+function* bodyItems(parts: BodyPart[]): Generator<Uint8Array | Slice> {
+  for (const part of parts) {
+    if ('bytes' in part) yield part.bytes;
+    else {
+      for (let at = part.start; at <= part.end; at += CHUNK) {
+        yield { start: at, end: Math.min(part.end, at + CHUNK - 1) };
+      }
+    }
+  }
+}
+
 /**
  * Buffers of CHUNK bytes that no response holds now, shared by all responses (a response that must
  * wait for its client gives its read-ahead back here instead of sitting on it).
@@ -249,16 +262,10 @@ async function writeLargeBody(
   fd: number,
   parts: BodyPart[],
 ): Promise<boolean> {
-  // The parts in order, file slices cut into reads of at most CHUNK bytes.
-  const items: (Uint8Array | Slice)[] = [];
-  for (const part of parts) {
-    if ('bytes' in part) items.push(part.bytes);
-    else {
-      for (let at = part.start; at <= part.end; at += CHUNK) {
-        items.push({ start: at, end: Math.min(part.end, at + CHUNK - 1) });
-      }
-    }
-  }
+  // The parts in order, file slices cut into reads of at most CHUNK bytes, made as they are
+  // needed (a list of every slice of an 8 GiB file would cost more than the chunk itself).
+  const items = bodyItems(parts);
+  let item = items.next();
   let ahead: Promise<{ buf: Buffer; n: number } | undefined> | undefined;
   const readSlice = async (slice: Slice) => {
     const buf = takeBuffer();
@@ -277,15 +284,15 @@ async function writeLargeBody(
     }
   };
   try {
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      if (item === undefined) break;
+    while (!item.done) {
+      const current = item.value;
+      item = items.next();
       if (!(await writable(res))) return false;
-      if (item instanceof Uint8Array) {
-        res.write(item);
+      if (current instanceof Uint8Array) {
+        res.write(current);
         continue;
       }
-      const read = await (ahead ?? readSlice(item));
+      const read = await (ahead ?? readSlice(current));
       ahead = undefined;
       if (read === undefined) return false;
       const { buf, n } = read;
@@ -293,15 +300,14 @@ async function writeLargeBody(
         giveBuffer(buf);
         return false;
       }
-      const want = item.end - item.start + 1;
-      if (n < want) {
+      if (n < current.end - current.start + 1) {
         // The file is shorter than when it was stat'ed: the promised Content-Length cannot be met.
         giveBuffer(buf);
         res.destroy();
         return false;
       }
       res.write(n === CHUNK ? buf : buf.subarray(0, n), () => giveBuffer(buf));
-      const following = items[i + 1];
+      const following = item.done ? undefined : item.value;
       if (following !== undefined && !(following instanceof Uint8Array)) {
         const reading = readSlice(following);
         // Read ahead only while the client keeps up: a read that finds the socket still full is
