@@ -81,11 +81,11 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
   const find = (base: string, names: readonly FsPath[]): Found => {
     let path: FsPath = base;
     let stats: Stats | undefined;
-    for (const name of names) {
-      path = joinFsPath(path, name);
+    for (let i = 0; i < names.length; i++) {
+      path = joinFsPath(path, names[i] as FsPath);
       stats = lstatSync(path);
       if (stats.isSymbolicLink()) {
-        for (const rest of names.slice(names.indexOf(name) + 1)) path = joinFsPath(path, rest);
+        for (const rest of names.slice(i + 1)) path = joinFsPath(path, rest);
         return classify(path, statSync(path));
       }
     }

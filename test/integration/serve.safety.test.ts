@@ -194,3 +194,13 @@ test('a folder listing shows no symlink that leads out of the root, nor its size
   const html = await rawGet(url, '/');
   assert.ok(!html.body.toString().includes('escape'));
 });
+
+test('serve follows a symlink that is a later one of two equal names', async (t) => {
+  const tree = await makeTree({ pub: { a: { real: { 'in.txt': 'deep' } } } });
+  t.after(tree.cleanup);
+  await symlink(join(tree.dir, 'pub', 'a', 'real'), join(tree.dir, 'pub', 'a', 'a'));
+  const server = await listen(t, { root: join(tree.dir, 'pub') });
+  const res = await rawGet(server.url, '/a/a/in.txt');
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), 'deep');
+});
