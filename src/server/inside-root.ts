@@ -84,27 +84,22 @@ export function openInside(root: string, path: FsPath, options: InsideOptions): 
   if (!RACE_FREE) return openInsideByPath(root, path, options);
   const handle = openSync(path, O_PATH);
   try {
-    const real = readlinkSync(`/proc/self/fd/${handle}`);
-    if (!isServable(root, real, options)) return { kind: 'refused' };
+    const real = realInside(root, handle, options);
+    if (real === undefined) return { kind: 'refused' };
     const stats = fstatSync(handle);
     if (stats.isDirectory()) return { kind: 'folder', real, stats };
     if (!stats.isFile()) return { kind: 'refused' };
     // Reopening through /proc opens this very inode, whatever the path names by now.
-    const fd = openSync(`/proc/self/fd/${handle}`, READ_FLAGS);
-    try {
-      const opened = fstatSync(fd);
-      if (opened.ino !== stats.ino || opened.dev !== stats.dev) {
-        closeSync(fd);
-        return { kind: 'refused' };
-      }
-      return { kind: 'file', fd, real, stats: opened };
-    } catch (error) {
-      closeSync(fd);
-      throw error;
-    }
+    return { kind: 'file', fd: openSync(`/proc/self/fd/${handle}`, READ_FLAGS), real, stats };
   } finally {
     closeSync(handle);
   }
+}
+
+/** The real path of the inode `handle` holds, if it is servable from `root` (Linux only). */
+function realInside(root: string, handle: number, options: InsideOptions): string | undefined {
+  const real = readlinkSync(`/proc/self/fd/${handle}`);
+  return isServable(root, real, options) ? real : undefined;
 }
 
 function openInsideByPath(root: string, path: FsPath, options: InsideOptions): Opened {
@@ -172,8 +167,8 @@ export function openFolderInside(
     closeSync(handle);
   };
   try {
-    const real = readlinkSync(`/proc/self/fd/${handle}`);
-    if (!isServable(root, real, options)) {
+    const real = realInside(root, handle, options);
+    if (real === undefined) {
       close();
       return undefined;
     }
@@ -197,7 +192,7 @@ export function statInside(root: string, path: FsPath, options: InsideOptions): 
   }
   const handle = openSync(path, O_PATH);
   try {
-    if (!isServable(root, readlinkSync(`/proc/self/fd/${handle}`), options)) return undefined;
+    if (realInside(root, handle, options) === undefined) return undefined;
     const stats = fstatSync(handle);
     return stats.isFile() || stats.isDirectory() ? stats : undefined;
   } finally {
