@@ -79,34 +79,37 @@ export function resolveUrlPath(target: string, options: ResolveUrlPathOptions = 
   const query = q === -1 ? '' : pathAndQuery.slice(q);
 
   const segments: string[] = [];
-  const bytes: Uint8Array[] = [];
+  // Exact bytes, kept only for names that were percent-encoded (the rest are plain text).
+  const encoded: (Uint8Array | undefined)[] = [];
   let allText = true;
   for (const piece of rawPath.split('/')) {
-    const decoded = percentDecode(piece);
-    if (decoded === undefined) {
-      return { kind: 'bad-request', reason: `malformed percent-encoding in "${piece}"` };
-    }
-    if (decoded.includes(0)) return { kind: 'bad-request', reason: 'NUL byte in path' };
-    let segment: string;
-    try {
-      segment = utf8.decode(decoded);
-    } catch {
-      segment = lossy.decode(decoded);
-      allText = false;
+    let segment = piece;
+    let decoded: Uint8Array | undefined;
+    if (piece.includes('%')) {
+      decoded = percentDecode(piece);
+      if (decoded === undefined) {
+        return { kind: 'bad-request', reason: `malformed percent-encoding in "${piece}"` };
+      }
+      if (decoded.includes(0)) return { kind: 'bad-request', reason: 'NUL byte in path' };
+      try {
+        segment = utf8.decode(decoded);
+      } catch {
+        segment = lossy.decode(decoded);
+        allText = false;
+      }
+      if (decoded.includes(0x2f)) return { kind: 'not-found', reason: 'encoded path separator' };
     }
     if (segment === '' || segment === '.') continue;
     if (segment === '..') return { kind: 'bad-request', reason: 'path climbs above the root' };
-    if (decoded.includes(0x2f) || decoded.includes(0x5c)) {
-      return { kind: 'not-found', reason: 'encoded path separator' };
-    }
-    if (decoded[0] === 0x2e && options.dotfiles !== true) {
+    if (segment.includes('\\')) return { kind: 'not-found', reason: 'encoded path separator' };
+    if (segment.startsWith('.') && options.dotfiles !== true) {
       return { kind: 'not-found', reason: 'hidden file' };
     }
     segments.push(segment);
-    bytes.push(decoded);
+    encoded.push(decoded);
   }
   const trailingSlash = rawPath.endsWith('/') && segments.length > 0;
-  return allText
-    ? { kind: 'ok', segments, trailingSlash, query }
-    : { kind: 'ok', segments, trailingSlash, query, bytes };
+  if (allText) return { kind: 'ok', segments, trailingSlash, query };
+  const bytes = segments.map((s, i) => encoded[i] ?? utf8Encoder.encode(s));
+  return { kind: 'ok', segments, trailingSlash, query, bytes };
 }
