@@ -233,22 +233,34 @@ function giveBuffer(buf: Buffer) {
   if (idle.length < IDLE_MAX) idle.push(buf);
 }
 
-/** Resolves true once the response can take more data, false if it closed first. */
-function writable(res: ServerResponse): Promise<boolean> | boolean {
+/**
+ * Resolves true once the response can take more data, false if it closed first (or, with
+ * `withinMs`, if it still cannot after that long).
+ */
+function writable(res: ServerResponse, withinMs?: number): Promise<boolean> | boolean {
   if (res.destroyed) return false;
   if (!res.writableNeedDrain) return true;
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
       res.off('drain', drained);
       res.off('close', closed);
+      if (timer !== undefined) clearTimeout(timer);
       resolve(ok);
     };
     const drained = () => done(true);
     const closed = () => done(false);
+    const timer = withinMs === undefined ? undefined : setTimeout(closed, withinMs);
     res.on('drain', drained);
     res.on('close', closed);
   });
 }
+
+/**
+ * How long a read-ahead is held for a socket that has not taken the previous chunk yet: a client
+ * that is only a moment behind keeps its read (giving it back at once would read it twice); one
+ * that has stopped reading holds only its stuck chunk after this.
+ */
+const READ_AHEAD_GRACE_MS = 100;
 
 /**
  * Writes the body parts in order. While one chunk is written, the next is read (the read overlaps
@@ -310,10 +322,10 @@ async function writeLargeBody(
       const following = item.done ? undefined : item.value;
       if (following !== undefined && !(following instanceof Uint8Array)) {
         const reading = readSlice(following);
-        // Read ahead only while the client keeps up: a read that finds the socket still full is
-        // given back, and read again once it drains.
+        // Read ahead only while the client keeps up: a read that finds the socket still full
+        // for READ_AHEAD_GRACE_MS is given back, and read again once it drains.
         ahead = reading.then(async (result) => {
-          if (!res.writableNeedDrain || res.destroyed) return result;
+          if (res.destroyed || (await writable(res, READ_AHEAD_GRACE_MS))) return result;
           giveBuffer(result.buf);
           return (await writable(res)) ? readSlice(following) : undefined;
         });
