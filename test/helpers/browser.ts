@@ -50,19 +50,4 @@ export async function artifact(name: string): Promise<string> {
   return `${ARTIFACTS}${name}`;
 }
 
-/** Polls `check` every `intervalMs` until it returns a value other than undefined, or throws. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | Promise<T | undefined>,
-  options: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline)
-      throw new Error(`Cannot continue: ${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 50));
-  }
-}
+export { waitFor } from './wait.js';

@@ -195,12 +195,11 @@ export async function startOrigin(
       if (drop !== undefined && offset + n >= drop) {
         n = drop - offset;
         if (n > 0) {
-          res.write(data.subarray(offset, offset + n));
+          // Let the bytes leave (handed to the kernel), then cut the connection without a proper end.
+          await new Promise((resolve) => res.write(data.subarray(offset, offset + n), resolve));
           origin.served += n;
           record.sent += n;
         }
-        // Let the bytes leave, then cut the connection without a proper end.
-        await sleep(20);
         res.socket?.destroy();
         return;
       }

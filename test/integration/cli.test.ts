@@ -4,11 +4,11 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { bytes } from '../helpers/bytes.js';
 import { runCli, startServeCli } from '../helpers/cli.js';
 import { rawGet } from '../helpers/raw-http.js';
 import { makeTree } from '../helpers/tree.js';
+import { quietFor, waitFor } from '../helpers/wait.js';
 
 /** One line, `ranged: ...`, and no stack trace. */
 function assertCleanError(stderr: string) {
@@ -27,7 +27,7 @@ test('ranged serve DIR --port 0 prints its URL, serves the folder and logs each 
   const res = await rawGet(url, '/a.txt', { Range: 'bytes=1-3' });
   assert.equal(res.status, 206);
   assert.equal(res.body.toString(), 'ell');
-  for (let i = 0; i < 50 && !stderr().includes('GET /a.txt'); i++) await sleep(20);
+  await waitFor('the access log line', () => stderr().includes('GET /a.txt'));
   assert.match(stderr(), /GET \/a\.txt 206 \d+ \d+ms/);
 });
 
@@ -37,7 +37,7 @@ test('ranged serve --quiet logs nothing', async (t) => {
   const { child, url, stderr } = await startServeCli(tree.dir, ['--quiet']);
   t.after(() => child.kill('SIGKILL'));
   assert.equal((await rawGet(url, '/a.txt')).status, 200);
-  await sleep(100);
+  await quietFor(100);
   assert.equal(stderr(), '');
 });
 

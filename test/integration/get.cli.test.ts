@@ -8,7 +8,6 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { bootId } from '../../src/client/boot-id.js';
 import { partPaths } from '../../src/client/download.js';
 import { decodeJournal, encodeJournal, type Journal, liveVerdict } from '../../src/core/journal.js';
@@ -16,6 +15,7 @@ import { spawnDownload } from '../helpers/download-child.js';
 import { finished, runCli, spawnCli } from '../helpers/get-cli.js';
 import { fixture, type Origin, type OriginOptions, startOrigin } from '../helpers/origin.js';
 import { smallDisk } from '../helpers/small-disk.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
 
@@ -51,11 +51,6 @@ function assertOneErrorLine(stderr: string, pattern: RegExp): void {
 
 /** Live journals need a boot id (Linux); elsewhere every save syncs and these tests do not apply. */
 const noBootId = bootId() === undefined ? 'no boot id on this system' : false;
-
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !check(); i++) await sleep(10);
-  assert.ok(check(), 'condition never became true');
-}
 
 test('ranged get saves the file under the name from the URL', async (t) => {
   const body = fixture(5 * MiB + 1);
@@ -173,7 +168,7 @@ test('ranged get stops on SIGINT with exit 130 and resumes on the next run', asy
   const { origin, dir } = await setup(t, body, { bytesPerSecond: 2 * MiB });
   const child = spawnCli(['get', origin.url, '-c', '2'], dir);
   const result = finished(child);
-  await waitFor(() => origin.served >= 2 * MiB);
+  await waitFor('2 MiB served', () => origin.served >= 2 * MiB);
   child.kill('SIGINT');
   const r = await result;
   assert.equal(r.code, 130);
@@ -198,7 +193,7 @@ test('ranged get survives kill -9 and re-fetches at most about 1 MiB per connect
   const { origin, dir } = await setup(t, body, { bytesPerSecond: MiB });
   const child = spawnCli(['get', origin.url, '-c', String(connections)], dir);
   const result = finished(child);
-  await waitFor(() => origin.served >= 3 * MiB);
+  await waitFor('3 MiB served', () => origin.served >= 3 * MiB);
   child.kill('SIGKILL');
   const r = await result;
   assert.equal(r.signal, 'SIGKILL');
@@ -218,7 +213,7 @@ test('ranged get survives kill -9 and re-fetches at most about 1 MiB per connect
   const held = done.reduce((n, s) => n + s.end - s.start, 0);
   assert.ok(held > 0, 'the journal was saved before the kill');
 
-  await sleep(50); // let the origin see the closed sockets
+  await waitFor('the origin seeing every connection closed', () => origin.open === 0);
   const servedBefore = origin.served;
   origin.options.bytesPerSecond = 16 * MiB; // keeps in-flight overshoot small on loopback
   const again = await runCli(['get', origin.url, '-c', String(connections)], dir);
@@ -254,12 +249,10 @@ async function killMidway(
   });
   const result = finished(child);
   const paths = partPaths(output);
-  await waitFor(() => origin.served >= 3 * MiB);
+  await waitFor('3 MiB served', () => origin.served >= 3 * MiB);
   // Kill once the durable journal claims bytes (and the live one exists, without sync): on a busy
   // disk an fsync can take a second.
-  for (let i = 0; i < 200 && !(await journalsReady(paths, options.sync === true)); i++) {
-    await sleep(50);
-  }
+  await waitFor('journals holding bytes', () => journalsReady(paths, options.sync === true));
   child.kill('SIGKILL');
   assert.equal((await result).signal, 'SIGKILL');
   const durable = decodeJournal(await readFile(paths.journal, 'utf8'));
@@ -267,7 +260,7 @@ async function killMidway(
   const text = await readFile(paths.live, 'utf8').catch(() => undefined);
   const live = text === undefined ? undefined : decodeJournal(text);
   if (live !== undefined && live.kind !== 'ok') assert.fail('live journal not readable');
-  await sleep(50); // let the origin see the closed sockets
+  await waitFor('the origin seeing every connection closed', () => origin.open === 0);
   origin.options.bytesPerSecond = 16 * MiB; // keeps in-flight overshoot small on loopback
   return { origin, dir, durable: durable.journal, live: live?.journal };
 }
@@ -379,7 +372,7 @@ test('ranged get restarts when the remote file changed and says so', async (t) =
   const { origin, dir } = await setup(t, body, { bytesPerSecond: 4 * MiB });
   const child = spawnCli(['get', origin.url], dir);
   const result = finished(child);
-  await waitFor(() => origin.served >= 3 * MiB);
+  await waitFor('3 MiB served', () => origin.served >= 3 * MiB);
   child.kill('SIGKILL');
   await result;
   origin.replace(next);

@@ -8,7 +8,6 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type DownloadOptions,
   type DownloadProgress,
@@ -25,6 +24,7 @@ import {
   ProtocolError,
 } from '../../src/errors.js';
 import { fixture, type Origin, type OriginOptions, startOrigin } from '../helpers/origin.js';
+import { quietFor, waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
 
@@ -420,19 +420,17 @@ test('download() pauses with the journal saved and resumes', async (t) => {
     }),
   );
   // State 'paused' is reported once the pause has taken effect: the journal is saved by then.
-  for (let i = 0; i < 3000 && !states.includes('paused'); i++) await sleep(10);
-  assert.ok(states.includes('paused'), `never paused: ${[...new Set(states)].join(', ')}`);
+  await waitFor('the paused state', () => states.includes('paused'), { timeoutMs: 30_000 });
   assert.equal(handle.paused, true);
   // The server sees the closes a moment later than the client makes them.
-  for (let i = 0; i < 500 && origin.open > 0; i++) await sleep(10);
-  assert.equal(origin.open, 0, 'every connection closed');
+  await waitFor('every connection closed', () => origin.open === 0);
   const journal = await readJournal(out);
   assert.ok(journal.done.length > 0);
   const part = await readFile(partPaths(out).part);
   for (const s of journal.done)
     assert.deepEqual(part.subarray(s.start, s.end), body.subarray(s.start, s.end));
   const requests = origin.requests.length;
-  await sleep(100);
+  await quietFor(100);
   assert.equal(origin.requests.length, requests, 'no request while paused');
   origin.options.bytesPerSecond = undefined;
   handle.resume();

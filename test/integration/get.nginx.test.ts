@@ -10,9 +10,9 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { download } from '../../src/client/download.js';
 import { fixture } from '../helpers/origin.js';
+import { waitFor } from '../helpers/wait.js';
 
 const NGINX = '/usr/sbin/nginx';
 const MiB = 1024 * 1024;
@@ -84,11 +84,10 @@ http {
     }
     await rm(dir, { recursive: true, force: true });
   });
-  for (let i = 0; i < 500 && !(await accepting(port)); i++) await sleep(10);
-  assert.ok(
-    await accepting(port),
-    `nginx did not start: ${await readFile(`${dir}/error.log`, 'utf8').catch(() => '')}`,
-  );
+  await waitFor('nginx accepting', () => accepting(port)).catch(async (error: Error) => {
+    const log = await readFile(`${dir}/error.log`, 'utf8').catch(() => '');
+    throw new Error(`nginx did not start: ${log}`, { cause: error });
+  });
   return { base: `http://127.0.0.1:${port}`, www, dir };
 }
 

@@ -9,11 +9,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { runCli } from '../helpers/cli.js';
 import { finished, spawnCli } from '../helpers/get-cli.js';
 import { fixture, type Origin, type OriginOptions, startOrigin } from '../helpers/origin.js';
 import { type Redirector, startRedirector, testCertificate, trustEnv } from '../helpers/tls.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
 const cert = testCertificate();
@@ -61,11 +61,6 @@ function refusal(from: Redirector, to: Origin): string {
 function assertLastLine(stderr: string, expected: string): void {
   assert.equal(stderr.trimEnd().split('\n').at(-1), expected);
   assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
-}
-
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !check(); i++) await sleep(10);
-  assert.ok(check(), 'condition never became true');
 }
 
 test('ranged get refuses a redirect from https to http: exit 3, one line, nothing fetched over http', {
@@ -128,7 +123,7 @@ test('a resume resolves the redirect again and refuses it once it leads to http;
   const env = trustEnv(cert as NonNullable<typeof cert>);
   const child = spawnCli(['get', from.url, '-c', '2'], dir, env);
   const stopped = finished(child);
-  await waitFor(() => secure.served >= MiB);
+  await waitFor('1 MiB served', () => secure.served >= MiB);
   child.kill('SIGINT');
   assert.equal((await stopped).code, 130);
   const journal = await readFile(join(dir, 'file.bin.part.json'));

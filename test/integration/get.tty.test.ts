@@ -10,19 +10,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJournal } from '../../src/core/journal.js';
 import { CLI } from '../helpers/get-cli.js';
 import { fixture, startOrigin } from '../helpers/origin.js';
+import { quietFor, waitFor } from '../helpers/wait.js';
 
 const SCRIPT = '/usr/bin/script';
 const MiB = 1024 * 1024;
 const skip = existsSync(SCRIPT) ? false : `${SCRIPT} is absent (apt-get install bsdutils)`;
-
-async function waitFor(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 1500 && !check(); i++) await sleep(10);
-  assert.ok(check(), `never happened: ${what}`);
-}
 
 function quote(arg: string): string {
   return `'${arg.replaceAll("'", "'\\''")}'`;
@@ -69,7 +64,7 @@ test('ranged get on a terminal draws a bar, pauses on p and resumes on r', { ski
     assert.deepEqual(part.subarray(s.start, s.end), body.subarray(s.start, s.end));
   const served = origin.served;
   const requests = origin.requests.length;
-  await sleep(300);
+  await quietFor(300);
   assert.equal(origin.served, served, 'no bytes while paused');
   assert.equal(origin.requests.length, requests, 'no request while paused');
   assert.match(screen, /paused \(r or Enter resumes\)/);

@@ -8,10 +8,10 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { bytes } from '../helpers/bytes.js';
 import { listen } from '../helpers/listen.js';
 import { makeTree } from '../helpers/tree.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SIZE = 20 * 1024 * 1024;
 const source = bytes(SIZE, 3);
@@ -101,14 +101,13 @@ for (const peer of peers) {
 
     const first = run(peer.bin, peer.first(url, out), cwd);
     // Interrupt once some, but not all, of the file has arrived.
-    for (let i = 0; i < 100; i++) {
-      await sleep(50);
+    await waitFor('1 MiB on disk', async () => {
       const size = await stat(join(cwd, out)).then(
         (s) => s.size,
         () => 0,
       );
-      if (size >= 1024 * 1024) break;
-    }
+      return size >= 1024 * 1024;
+    });
     first.child.kill(peer.signal);
     await first.done;
     const partial = (await stat(join(cwd, out))).size;

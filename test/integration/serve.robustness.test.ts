@@ -13,6 +13,7 @@ import { startServeCli } from '../helpers/cli.js';
 import { listen } from '../helpers/listen.js';
 import { rawGet } from '../helpers/raw-http.js';
 import { makeTree } from '../helpers/tree.js';
+import { waitFor } from '../helpers/wait.js';
 
 const BIG = 20 * 1024 * 1024;
 
@@ -60,12 +61,10 @@ test('serve survives clients that disconnect mid-body and leaks no file descript
   }
   // Let the server notice the closed sockets. It may keep one cached descriptor for big.bin (the
   // open-file cache), never one per aborted response.
-  let after = fdCount(pid);
-  for (let i = 0; i < 50 && after > before + 1; i++) {
-    await sleep(100);
-    after = fdCount(pid);
-  }
-  assert.ok(after <= before + 1, `fds before ${before}, after ${after} (20 aborted responses)`);
+  await waitFor(
+    `fds back to ${before} + 1 (20 aborted responses)`,
+    () => fdCount(pid) <= before + 1,
+  );
   const res = await rawGet(url, '/small.txt');
   assert.equal(res.body.toString(), 'hello');
 });
@@ -189,8 +188,7 @@ test('close() finishes a slow in-flight response, then drops idle keep-alive con
   });
   assert.equal(body, size);
   // Well before closeGrace: nothing but the idle connection was left, and it must not hold close().
-  for (let i = 0; i < 100 && !closed; i++) await sleep(50);
-  assert.equal(closed, true);
+  await waitFor('close() resolving', () => closed, { timeoutMs: 5_000 });
 });
 
 test('serve picks up a file replaced by rename, never the cached old descriptor', async (t) => {
