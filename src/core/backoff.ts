@@ -72,7 +72,7 @@ export function isRefusal(status: number, facts: { ranged: boolean; active: numb
 
 /**
  * Whether a failed status on a range request means that the URL a redirect led to has expired: a
- * 403 or 410 from a redirect target (signed CDN URLs expire, FIELD.md gap 10). The caller then
+ * 403 or 410 from a redirect target (signed CDN URLs expire, ARCHITECTURE.md field gap 10). The caller then
  * resolves the original URL again, once, and checks the validators of what it finds.
  */
 export function isExpiredTarget(status: number, facts: { redirected: boolean }): boolean {

@@ -187,7 +187,7 @@ export interface IdleOptions {
 }
 
 /**
- * What a connection that has run out of work does (FIELD.md gap 4). First it steals the upper
+ * What a connection that has run out of work does (ARCHITECTURE.md field gap 4). First it steals the upper
  * half of the largest remainder that can be split (`splitLargest()`). When every remainder is too
  * small to split, it races the remainder expected to finish last (remaining bytes over its
  * measured speed; 0 bytes/s, a stalled connection, is slowest), so a slow connection cannot hold
@@ -252,7 +252,7 @@ function median(values: number[]): number {
 }
 
 /**
- * Finds connections to restart (Surge's rule, FIELD.md gap 4): a connection whose speed stays
+ * Finds connections to restart (Surge's rule, ARCHITECTURE.md field gap 4): a connection whose speed stays
  * below `ratio` times the median of the others for `graceMs` is likely on a bad path, and a fresh
  * request for its remainder usually gets a better one. Returns the new `slowSince` of every record
  * and the indices to restart. Needs at least two other measured connections to compare with.
