@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchConfig, type Fixtures, sizeLabel } from './config.js';
 import type { RunningPeer } from './peers.js';
@@ -25,12 +25,33 @@ const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const GNU_TIME = '/usr/bin/time';
 const MiB = 1024 * 1024;
 
-type Tool = 'ranged -c 1' | 'curl' | 'ranged -c 4' | 'aria2c -x4';
+type Tool =
+  | 'ranged -c 1'
+  | 'curl'
+  | 'ranged -c 4'
+  | 'aria2c -x4'
+  | 'baseline -c 1'
+  | 'baseline -c 4';
 const TOOLS: readonly Tool[] = ['ranged -c 1', 'curl', 'ranged -c 4', 'aria2c -x4'];
+
+/** The CLI of the BENCH_BASELINE build: `cli/main.js` beside its `server/server.js`. */
+function baselineCli(config: BenchConfig): string | undefined {
+  return config.baselineModule === undefined
+    ? undefined
+    : join(dirname(config.baselineModule), '../cli/main.js');
+}
+
+let baseline: string | undefined;
 
 function command(tool: Tool, url: string, dir: string, name: string): [string, string[]] {
   const out = join(dir, name);
   switch (tool) {
+    case 'baseline -c 1':
+    case 'baseline -c 4':
+      return [
+        process.execPath,
+        [baseline ?? '', 'get', url, '-o', out, '-c', tool.slice(-1), '--quiet'],
+      ];
     case 'ranged -c 1':
       return [process.execPath, [cli, 'get', url, '-o', out, '-c', '1', '--quiet']];
     case 'ranged -c 4':
@@ -190,10 +211,13 @@ export async function clientDownloads(ctx: GetContext): Promise<Section> {
   );
   if (section.skipped !== undefined) return section;
   const url = `${ctx.nginx.origin}/${file.name}`;
-  const rss = new Map<Tool, number[]>(TOOLS.map((t) => [t, []]));
+  baseline = baselineCli(config);
+  const tools: readonly Tool[] =
+    baseline === undefined ? TOOLS : [...TOOLS, 'baseline -c 1', 'baseline -c 4'];
+  const rss = new Map<Tool, number[]>(tools.map((t) => [t, []]));
   let runIndex = 0;
   // One untimed download per tool first: the first run of each was up to 3x slower.
-  for (const tool of TOOLS) {
+  for (const tool of tools) {
     const dir = join(ctx.scratch, `warm-${runIndex++}`);
     await mkdir(dir, { recursive: true });
     try {
@@ -203,7 +227,7 @@ export async function clientDownloads(ctx: GetContext): Promise<Section> {
       await rm(dir, { recursive: true, force: true });
     }
   }
-  const samples = await interleave(TOOLS, config.rounds, async (tool, round) => {
+  const samples = await interleave(tools, config.rounds, async (tool, round) => {
     const dir = join(ctx.scratch, `dl-${runIndex++}`);
     await mkdir(dir, { recursive: true });
     try {
@@ -231,10 +255,10 @@ export async function clientDownloads(ctx: GetContext): Promise<Section> {
       await rm(dir, { recursive: true, force: true }); // the next run starts on an empty folder
     }
   });
-  for (const tool of TOOLS) {
+  for (const tool of tools) {
     section.measurements.push(measurement('get', tool, 'MB/s', samples.get(tool) ?? []));
   }
-  for (const tool of TOOLS) {
+  for (const tool of tools) {
     const peaks = (rss.get(tool) ?? []).map((bytes) => bytes / MiB);
     if (peaks.length > 0) {
       const row = measurement('get-rss', tool, 'MiB peak RSS', peaks);
@@ -265,5 +289,28 @@ export async function clientDownloads(ctx: GetContext): Promise<Section> {
       'MiB',
     ),
   );
+  if (baseline !== undefined) {
+    const peak = (tool: Tool) => Math.max(...(rss.get(tool) ?? []));
+    section.ratios.push(
+      ratio(
+        'get.c1/baseline',
+        'get: ranged -c 1 / baseline -c 1',
+        m('ranged -c 1'),
+        m('baseline -c 1'),
+      ),
+      ratio(
+        'get.c4/baseline',
+        'get: ranged -c 4 / baseline -c 4',
+        m('ranged -c 4'),
+        m('baseline -c 4'),
+      ),
+      ratio(
+        'get.rss/baseline',
+        'get: ranged peak RSS / baseline peak RSS (-c 4)',
+        peak('ranged -c 4'),
+        peak('baseline -c 4'),
+      ),
+    );
+  }
   return section;
 }
