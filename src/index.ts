@@ -1,6 +1,5 @@
 /** ranged: the public API. Re-exports only. */
 
-export { type Checksum, type ChecksumAlgorithm, parseChecksum } from './client/checksum.js';
 export {
   type DownloadHandle,
   type DownloadOptions,
@@ -10,6 +9,7 @@ export {
   download,
   partPaths,
 } from './client/download.js';
+export { type Checksum, type ChecksumAlgorithm, parseChecksum } from './client/store/checksum.js';
 export {
   isRetryableStatus,
   parseRetryAfter,

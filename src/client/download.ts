@@ -24,18 +24,18 @@ import type { RetryPolicy } from '../core/backoff.js';
 import { addSample, eta, rate, type Sample } from '../core/progress.js';
 import { spanBytes } from '../core/segments.js';
 import { RemoteChangedError } from '../errors.js';
-import { attempt } from './attempt.js';
-import { bootId } from './boot-id.js';
-import type { Checksum } from './checksum.js';
-import { type DownloadOptions, resolveSettings, type Settings } from './options.js';
-import { discardPart, type PartPaths, partPaths } from './part-file.js';
-import { PrefixDigest } from './prefix-digest.js';
-import { PauseStop, RestartNeeded, stoppedError } from './stops.js';
-import { createThrottle, type Throttle } from './throttle.js';
-import type { Run, Transfer } from './transfer.js';
+import { attempt } from './engine/attempt.js';
+import { type DownloadOptions, resolveSettings, type Settings } from './engine/settings.js';
+import { PauseStop, RestartNeeded, stoppedError } from './engine/stops.js';
+import { createThrottle, type Throttle } from './engine/throttle.js';
+import type { Run, Transfer } from './engine/transfer.js';
+import { bootId } from './store/boot-id.js';
+import type { Checksum } from './store/checksum.js';
+import { discardPart, type PartPaths, partPaths } from './store/part-file.js';
+import { PrefixDigest } from './store/prefix-digest.js';
 
-export type { DownloadOptions } from './options.js';
-export { partPaths } from './part-file.js';
+export type { DownloadOptions } from './engine/settings.js';
+export { partPaths } from './store/part-file.js';
 
 /**
  * `paused` is reported only once a pause has taken effect: every connection closed, the journal

@@ -2,10 +2,10 @@
  * `fetchPlain()`: plain mode, for a server that does not honour Range. One stream of the whole
  * file; the bytes already held (the prefix) are skipped, not appended again.
  */
-import { heldPrefix } from '../core/segments.js';
+import { heldPrefix } from '../../core/segments.js';
+import { forgetBytes, scheduleSave } from '../store/journal-saver.js';
+import type { RangeResponse } from '../transport/range-request.js';
 import { fetchClaim } from './fetch-claim.js';
-import type { RangeResponse } from './fetch-range.js';
-import { forgetBytes, scheduleSave } from './journal-saver.js';
 import { failRun, newClaim, type Run, type Transfer } from './transfer.js';
 
 /** Fetches a run from `res` (a 200). Never throws: a failure is recorded in the run. */

@@ -10,10 +10,10 @@
  *   never touches the durable journal.
  * The two kinds run independently (different files): a long fdatasync never holds up live saves.
  */
-import { spanBytes } from '../core/segments.js';
+import { spanBytes } from '../../core/segments.js';
+import { failRun, type Run, type Transfer } from '../engine/transfer.js';
 import { fsError } from './fs-error.js';
 import { removeJournal, saveJournal } from './journal-file.js';
-import { failRun, type Run, type Transfer } from './transfer.js';
 
 /** Whether every save must sync: with `--sync`, and where the boot id is unknown. */
 export function syncAlways(t: Transfer): boolean {

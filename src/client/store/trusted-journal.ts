@@ -3,12 +3,12 @@
  * `trustJournal()` decides). Untrusted journals are reported, or with `force` set aside.
  */
 import { stat } from 'node:fs/promises';
-import { type Journal, liveVerdict } from '../core/journal.js';
-import { trustJournal } from '../core/resume.js';
-import { spanBytes } from '../core/segments.js';
-import { JournalError } from '../errors.js';
+import { type Journal, liveVerdict } from '../../core/journal.js';
+import { trustJournal } from '../../core/resume.js';
+import { spanBytes } from '../../core/segments.js';
+import { JournalError } from '../../errors.js';
+import type { Transfer } from '../engine/transfer.js';
 import { loadJournal } from './journal-file.js';
-import type { Transfer } from './transfer.js';
 
 /**
  * Loads the journals beside the output and decides whether their bytes can be trusted; undefined

@@ -5,15 +5,15 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type https from 'node:https';
-import type { RetryPolicy } from '../core/backoff.js';
-import type { Journal } from '../core/journal.js';
-import type { Sample } from '../core/progress.js';
-import type { RemoteVersion } from '../core/resume.js';
-import type { Span } from '../core/segments.js';
-import type { DownloadState } from './download.js';
-import type { Settings } from './options.js';
-import type { PartPaths } from './part-file.js';
-import type { PrefixDigest } from './prefix-digest.js';
+import type { RetryPolicy } from '../../core/backoff.js';
+import type { Journal } from '../../core/journal.js';
+import type { Sample } from '../../core/progress.js';
+import type { RemoteVersion } from '../../core/resume.js';
+import type { Span } from '../../core/segments.js';
+import type { DownloadState } from '../download.js';
+import type { PartPaths } from '../store/part-file.js';
+import type { PrefixDigest } from '../store/prefix-digest.js';
+import type { Settings } from './settings.js';
 import type { Throttle } from './throttle.js';
 
 /** One call of `download()`: settings, shared counters and the callbacks to report through. */

@@ -1,10 +1,10 @@
 /**
- * `fetchRanged()`: segmented mode. Plans segments (core `planSegments()`), runs one worker per
+ * `fetchSegmented()`: segmented mode. Plans segments (core `planSegments()`), runs one worker per
  * connection over them, and when a worker runs out of work it steals half of the largest
  * remainder or races the slowest tail (core `idleAction()`); connections far slower than the
  * others are reconnected (core `slowSegments()`).
  */
-import { addSample, rate } from '../core/progress.js';
+import { addSample, rate } from '../../core/progress.js';
 import {
   connectionsFor,
   idleAction,
@@ -12,11 +12,11 @@ import {
   type Span,
   slowSegments,
   spanBytes,
-} from '../core/segments.js';
-import { ProtocolError } from '../errors.js';
+} from '../../core/segments.js';
+import { ProtocolError } from '../../errors.js';
+import { scheduleSave } from '../store/journal-saver.js';
+import type { RangeResponse } from '../transport/range-request.js';
 import { fetchClaim } from './fetch-claim.js';
-import type { RangeResponse } from './fetch-range.js';
-import { scheduleSave } from './journal-saver.js';
 import { Retire } from './stops.js';
 import { type Claim, failRun, newClaim, type Run, type Transfer } from './transfer.js';
 
@@ -30,7 +30,7 @@ const MAX_SLOW_RESTARTS = 2;
  * response, which serves the segment starting at `claimStart`. Never throws: a failure is
  * recorded in the run (see `settleRun()`).
  */
-export async function fetchRanged(
+export async function fetchSegmented(
   t: Transfer,
   run: Run,
   first: { claimStart: number; bodyStart: number; res: RangeResponse },

@@ -5,25 +5,25 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isExpiredTarget, isRefusal, nextDelay } from '../core/backoff.js';
-import type { Asked } from '../core/resume.js';
-import { addSpan } from '../core/segments.js';
+import { isExpiredTarget, isRefusal, nextDelay } from '../../core/backoff.js';
+import type { Asked } from '../../core/resume.js';
+import { addSpan } from '../../core/segments.js';
 import {
   HttpStatusError,
   NetworkError,
   ProtocolError,
   RangedError,
   SizeLimitError,
-} from '../errors.js';
+} from '../../errors.js';
+import { fsError } from '../store/fs-error.js';
+import { forgetBytes, scheduleSave } from '../store/journal-saver.js';
+import type { RangeResponse } from '../transport/range-request.js';
 import {
   type CheckedResponse,
   formatSeconds,
   isRetryable,
   requestChecked,
 } from './checked-request.js';
-import type { RangeResponse } from './fetch-range.js';
-import { fsError } from './fs-error.js';
-import { forgetBytes, scheduleSave } from './journal-saver.js';
 import { RestartNeeded, Retire, type StatusFailure } from './stops.js';
 import type { Claim, Run, Transfer } from './transfer.js';
 

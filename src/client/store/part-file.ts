@@ -6,10 +6,10 @@
 import { constants } from 'node:fs';
 import { access, type FileHandle, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Journal } from '../core/journal.js';
+import type { Journal } from '../../core/journal.js';
+import type { Run, Transfer } from '../engine/transfer.js';
 import { fsError } from './fs-error.js';
 import { removeJournal, saveJournal, syncDirectory } from './journal-file.js';
-import type { Run, Transfer } from './transfer.js';
 
 export interface PartPaths {
   part: string;

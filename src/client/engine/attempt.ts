@@ -4,17 +4,17 @@
  * fetch what is missing, then settle and finish. Pause, abort and a crash all end a pass with
  * the journal saved; going on means running `attempt()` again.
  */
-import { probeOutcome, probeRange } from '../core/probe.js';
-import { connectionsFor, spanBytes } from '../core/segments.js';
-import { FileSystemError, ProtocolError } from '../errors.js';
+import { probeOutcome, probeRange } from '../../core/probe.js';
+import { connectionsFor, spanBytes } from '../../core/segments.js';
+import { FileSystemError, ProtocolError } from '../../errors.js';
+import { finishRun, settleRun } from '../store/finish.js';
+import { discardPart, fileExists, openRun } from '../store/part-file.js';
+import { loadTrustedJournal } from '../store/trusted-journal.js';
 import { requestChecked } from './checked-request.js';
 import { fetchPlain } from './fetch-plain.js';
-import { fetchRanged } from './fetch-ranged.js';
-import { finishRun, settleRun } from './finish.js';
-import { discardPart, fileExists, openRun } from './part-file.js';
+import { fetchSegmented } from './fetch-segmented.js';
 import { RestartNeeded } from './stops.js';
 import type { Transfer } from './transfer.js';
-import { loadTrustedJournal } from './trusted-journal.js';
 
 export interface Pass {
   /** Stops this pass (pause, abort, a fatal error). */
@@ -81,7 +81,7 @@ export async function attempt(t: Transfer, pass: Pass): Promise<{ size: number; 
         resuming: spanBytes(outcome.journal.done) > 0,
         url: res.url,
       });
-      await fetchRanged(t, run, {
+      await fetchSegmented(t, run, {
         claimStart: outcome.claimStart,
         bodyStart: outcome.bodyStart,
         res,

@@ -2,9 +2,9 @@
  * `DownloadOptions`, and `resolveSettings()`, which checks them and fills in every default in one
  * place (house rule 10: limits are parameters with documented defaults).
  */
-import { UsageError } from '../errors.js';
-import { type Checksum, parseChecksum } from './checksum.js';
-import type { DownloadProgress } from './download.js';
+import { UsageError } from '../../errors.js';
+import type { DownloadProgress } from '../download.js';
+import { type Checksum, parseChecksum } from '../store/checksum.js';
 
 const MiB = 1024 * 1024;
 /** `maxSize` when none is given: 64 GiB. */

@@ -8,15 +8,20 @@
  */
 import { rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { spanBytes } from '../core/segments.js';
-import { ChecksumMismatchError, FileSystemError, RangedError, SizeLimitError } from '../errors.js';
+import { spanBytes } from '../../core/segments.js';
+import {
+  ChecksumMismatchError,
+  FileSystemError,
+  RangedError,
+  SizeLimitError,
+} from '../../errors.js';
+import { stoppedError } from '../engine/stops.js';
+import type { Run, Transfer } from '../engine/transfer.js';
 import { hashFile } from './checksum.js';
 import { fsError } from './fs-error.js';
 import { removeJournal, saveJournal, syncDirectory } from './journal-file.js';
 import { saveRun, savesSettled, syncAlways } from './journal-saver.js';
 import { discardPart, fileExists } from './part-file.js';
-import { stoppedError } from './stops.js';
-import type { Run, Transfer } from './transfer.js';
 
 /**
  * After the connections stop: waits for a save in progress, saves again, and closes the part file

@@ -5,7 +5,7 @@
  * connections retry in `fetchClaim()`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRetryableStatus, nextDelay, parseRetryAfter } from '../core/backoff.js';
+import { isRetryableStatus, nextDelay, parseRetryAfter } from '../../core/backoff.js';
 import {
   type Asked,
   checkResponse,
@@ -13,9 +13,9 @@ import {
   ifRangeValue,
   type RemoteVersion,
   type Verdict,
-} from '../core/resume.js';
-import { HttpStatusError, NetworkError, ProtocolError, SizeLimitError } from '../errors.js';
-import { networkCode, type RangeResponse, requestRange } from './fetch-range.js';
+} from '../../core/resume.js';
+import { HttpStatusError, NetworkError, ProtocolError, SizeLimitError } from '../../errors.js';
+import { networkCode, type RangeResponse, requestRange } from '../transport/range-request.js';
 import { StatusFailure } from './stops.js';
 import type { Transfer } from './transfer.js';
 

@@ -1,7 +1,7 @@
 /** `--checksum ALGO:HEX`: parsing and hashing a finished file. */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 import { fsError } from './fs-error.js';
 
 export type ChecksumAlgorithm = 'sha256' | 'sha1' | 'md5' | 'sha512';

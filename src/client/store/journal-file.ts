@@ -6,8 +6,8 @@
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { decodeJournal, encodeJournal, type Journal } from '../core/journal.js';
-import { JournalError } from '../errors.js';
+import { decodeJournal, encodeJournal, type Journal } from '../../core/journal.js';
+import { JournalError } from '../../errors.js';
 import { fsError } from './fs-error.js';
 
 /**
