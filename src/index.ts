@@ -9,7 +9,8 @@ export {
   download,
   partPaths,
 } from './client/download.js';
-export { type Checksum, type ChecksumAlgorithm, parseChecksum } from './client/store/checksum.js';
+export { parseChecksum } from './client/store/checksum.js';
+export type { Checksum, ChecksumAlgorithm } from './client/types.js';
 export {
   isRetryableStatus,
   parseRetryAfter,

@@ -2,7 +2,7 @@
  * Journal files on disk: `loadJournal()` reads and checks one, `saveJournal()` replaces one
  * atomically (write a temporary file, fsync it, rename it over the old one, fsync the folder).
  * Callers make the data durable first (house rule 8), or write the live journal without fsync
- * (see journal-saver.ts).
+ * (see part-store.ts).
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
