@@ -126,7 +126,8 @@ export class DownloadLoop {
         if (this.#paused) {
           // The pass has stopped: connections closed, journal saved, part file closed.
           this.#emit('paused');
-          await this.#waitForResume();
+          // onProgress may have resumed already.
+          if (this.#paused) await this.#waitForResume();
           continue;
         }
         try {
