@@ -131,10 +131,12 @@ test('Scheduler.sampleSpeeds() reconnects a connection far slower than the other
   assert.deepEqual(at(0, [0, 0, 0]), []);
   assert.deepEqual(at(1_000, [100 * KiB, 100 * KiB, 1 * KiB]), [], 'slow from now on');
   assert.deepEqual(at(3_000, [300 * KiB, 300 * KiB, 3 * KiB]), [], 'within the grace');
-  assert.deepEqual(at(4_000, [400 * KiB, 400 * KiB, 4 * KiB]), [slow]);
-  assert.equal(slow.restarts, 1);
-  assert.equal(slow.restarting, true);
-  assert.equal(slow.samples.length, 0, 'measured afresh');
+  assert.deepEqual(at(4_000, [400 * KiB, 400 * KiB, 4 * KiB]), [{ claim: slow, restarts: 1 }]);
+  assert.equal(slow.takeRestart(), true, 'its next failure reopens at once');
+  assert.equal(slow.takeRestart(), false);
+  // Measured afresh: a second of samples again before it can be judged slow.
+  assert.deepEqual(at(5_000, [500 * KiB, 500 * KiB, 5 * KiB]), []);
+  assert.deepEqual(at(6_000, [600 * KiB, 600 * KiB, 6 * KiB]), [], 'slow again from now on');
 });
 
 test('Scheduler.nextChange() resolves when a claim is released, before its timer', async () => {

@@ -126,7 +126,7 @@ async function openRun(
   options: { controller: AbortController; ranged: boolean; resuming: boolean; url: string },
 ): Promise<Run> {
   const { settings } = t;
-  // The store calls back into the run for the writers and for a failed save: it exists first.
+  // A failed background save stops the run, which is made once the store it owns is open.
   let run: Run | undefined;
   const scheduler = new Scheduler({
     limit:

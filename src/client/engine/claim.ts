@@ -1,31 +1,22 @@
 /**
  * `Claim`: the bytes `[cursor, end)` one connection fetches. The connection that holds it moves
- * the cursor (`advance()`); the scheduler lowers the end when another connection steals the upper
- * part (`cutAt()`), and in a race the rival that gets ahead stops it (`overtake()`). Those are the
- * only ways the range changes.
+ * the cursor (`advance()`) and counts what it receives; the scheduler lowers the end when another
+ * connection steals the upper part (`cutAt()`), pairs it in a race (`Claim.race()`) and asks for a
+ * reconnect (`requestRestart()`); in a race the rival that gets ahead stops it (`overtake()`).
+ * Those are the only ways its state changes. Its speed record is the scheduler's own.
  */
-import type { Sample } from '../../core/progress.js';
-
 export class Claim {
   #cursor: number;
   #end: number;
-  /** End of the bytes received and being written: a steal splits above this, not `cursor`. */
+  #rival: Claim | undefined;
+  #raced = false;
+  #restarting = false;
+  /** End of the bytes received and being written: a steal splits above this, not `cursor`.
+   * Written by the connection. */
   reserved: number;
-  /** Bytes received for this claim (its speed samples count these). */
+  /** Bytes received for this claim (its speed samples count these). Written by the connection. */
   received = 0;
-  /** Speed samples, kept by the scheduler. */
-  samples: Sample[] = [];
-  /** Since when it has been slow compared with the others (core slowSegments()). */
-  slowSince: number | undefined;
-  /** Times it was restarted for being slow. */
-  restarts = 0;
-  /** Set while a restart is requested: the next failure reopens at once, without a retry. */
-  restarting = false;
-  /** The other claim racing for the same remainder (both end at the same byte). */
-  rival: Claim | undefined;
-  /** It raced or was raced once: never again (a loser's connection would race the winner). */
-  raced = false;
-  /** Closes the response being read, if any (set by the connection while it reads). */
+  /** Closes the response being read, if any. Set by the connection while it reads. */
   stop: (() => void) | undefined;
 
   constructor(cursor: number, end: number) {
@@ -49,6 +40,42 @@ export class Claim {
     return this.#end - this.#cursor;
   }
 
+  /** The other claim racing for the same remainder (both end at the same byte). */
+  get rival(): Claim | undefined {
+    return this.#rival;
+  }
+
+  /** It raced or was raced once: never again (a loser's connection would race the winner). */
+  get raced(): boolean {
+    return this.#raced;
+  }
+
+  /** `racer` fetches the same remainder as `victim`, from the same cursor. */
+  static race(racer: Claim, victim: Claim): void {
+    racer.#rival = victim;
+    victim.#rival = racer;
+    racer.#raced = true;
+    victim.#raced = true;
+  }
+
+  /** The connection is done with this claim: its rival, if any, races no one now. */
+  leaveRace(): void {
+    if (this.#rival !== undefined) this.#rival.#rival = undefined;
+    this.#rival = undefined;
+  }
+
+  /** The scheduler asks for a reconnect (a slow connection): the next failure is not a retry. */
+  requestRestart(): void {
+    this.#restarting = true;
+  }
+
+  /** Whether a reconnect was asked for; clears the request. */
+  takeRestart(): boolean {
+    const asked = this.#restarting;
+    this.#restarting = false;
+    return asked;
+  }
+
   /** Bytes up to `to` are written (the cursor never moves back, except by `rewind()`). */
   advance(to: number): void {
     if (to > this.#cursor) this.#cursor = to;
@@ -69,10 +96,9 @@ export class Claim {
    * still wants is written or will be written here, so the rival stops.
    */
   overtake(): void {
-    const rival = this.rival;
+    const rival = this.#rival;
     if (rival === undefined || this.#cursor < rival.#cursor) return;
-    this.rival = undefined;
-    rival.rival = undefined;
+    this.leaveRace();
     rival.#end = Math.min(rival.#end, rival.#cursor);
     rival.stop?.();
   }

@@ -56,10 +56,7 @@ export async function fetchClaim(
       response?.body.destroy();
       response = undefined;
       if (signal.aborted) throw signal.reason;
-      if (claim.restarting) {
-        claim.restarting = false; // a slow connection stopped on purpose: reopen at once
-        continue;
-      }
+      if (claim.takeRestart()) continue; // a slow connection stopped on purpose: reopen at once
       if (claim.cursor > before) retries.progressed();
       if (
         error instanceof HttpStatusError &&

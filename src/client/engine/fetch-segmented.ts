@@ -107,10 +107,10 @@ async function worker(
 
 /** Samples every claim's speed and reconnects those that stay far slower than the others. */
 function checkSpeeds(t: Transfer, run: Run): void {
-  for (const c of run.scheduler.sampleSpeeds(t.now())) {
+  for (const { claim, restarts } of run.scheduler.sampleSpeeds(t.now())) {
     t.notice(
-      `A connection at byte ${c.cursor} is much slower than the others: reconnecting (${c.restarts}/${MAX_SLOW_RESTARTS})`,
+      `A connection at byte ${claim.cursor} is much slower than the others: reconnecting (${restarts}/${MAX_SLOW_RESTARTS})`,
     );
-    c.stop?.();
+    claim.stop?.();
   }
 }

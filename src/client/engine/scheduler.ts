@@ -6,7 +6,7 @@
  * to reconnect. It touches no socket and no clock of its own: time comes in as arguments, so it is
  * unit-tested without either (test/unit/scheduler.test.ts).
  */
-import { addSample, rate } from '../../core/progress.js';
+import { addSample, rate, type Sample } from '../../core/progress.js';
 import { idleAction, planSegments, type Span, slowSegments } from '../../core/segments.js';
 import { Claim } from './claim.js';
 import { MAX_SLOW_RESTARTS, SPEED_WINDOW } from './defaults.js';
@@ -20,6 +20,15 @@ export interface SchedulerOptions {
   graceMs: number;
 }
 
+/** What the scheduler knows of one claim's speed. */
+interface SpeedRecord {
+  samples: Sample[];
+  /** Since when it has been slow compared with the others (core slowSegments()). */
+  slowSince: number | undefined;
+  /** Times it was reconnected for being slow. */
+  restarts: number;
+}
+
 export class Scheduler {
   readonly #minBytes: number;
   readonly #graceMs: number;
@@ -28,6 +37,7 @@ export class Scheduler {
   readonly #active = new Set<Claim>();
   /** Idle connections waiting for a claim to end (`nextChange()`). */
   readonly #idle = new Set<() => void>();
+  readonly #speeds = new WeakMap<Claim, SpeedRecord>();
   #races = 0;
 
   constructor(options: SchedulerOptions) {
@@ -98,7 +108,7 @@ export class Scheduler {
       active.map((c) => ({
         cursor: Math.max(c.cursor, c.reserved),
         end: c.end,
-        bytesPerSecond: speedOf(c),
+        bytesPerSecond: this.#speedOf(c),
         raced: c.raced,
       })),
       { minBytes: this.#minBytes },
@@ -114,10 +124,7 @@ export class Scheduler {
     // journal's validators), so writing them twice at the same offsets is harmless. Whichever
     // cursor gets ahead wins; the other is stopped (`Claim.overtake()`).
     const claim = new Claim(victim.cursor, victim.end);
-    claim.rival = victim;
-    victim.rival = claim;
-    claim.raced = true;
-    victim.raced = true;
+    Claim.race(claim, victim);
     this.#races++;
     return this.#activate(claim);
   }
@@ -134,8 +141,7 @@ export class Scheduler {
   /** The connection holding `claim` is done with it; idle connections are woken. */
   release(claim: Claim): void {
     this.#active.delete(claim);
-    if (claim.rival !== undefined) claim.rival.rival = undefined;
-    claim.rival = undefined;
+    claim.leaveRace();
     this.wakeIdle();
   }
 
@@ -178,37 +184,56 @@ export class Scheduler {
   }
 
   /**
-   * Samples every claim's speed at `now` and returns the claims to reconnect: those that stayed
-   * far slower than the others for `graceMs` (core slowSegments()), at most `MAX_SLOW_RESTARTS`
-   * times each, and only while a connection is reading them. The caller stops them.
+   * Samples every claim's speed at `now` and returns the claims to reconnect, with how many
+   * times each has been: those that stayed far slower than the others for `graceMs` (core
+   * slowSegments()), at most `MAX_SLOW_RESTARTS` times each, and only while a connection is
+   * reading them. The caller stops them.
    */
-  sampleSpeeds(now: number): Claim[] {
+  sampleSpeeds(now: number): { claim: Claim; restarts: number }[] {
     const claims = [...this.#active];
-    for (const c of claims) {
-      c.samples = addSample(c.samples, { time: now, bytes: c.received }, { window: SPEED_WINDOW });
-    }
+    const records = claims.map((c) => this.#record(c));
+    claims.forEach((c, i) => {
+      const r = records[i] as SpeedRecord;
+      r.samples = addSample(r.samples, { time: now, bytes: c.received }, { window: SPEED_WINDOW });
+    });
     const { slowSince, restart } = slowSegments(
-      claims.map((c) => ({
-        bytesPerSecond: speedOf(c),
+      claims.map((c, i) => ({
+        bytesPerSecond: speedOf(records[i] as SpeedRecord),
         left: c.rival === undefined ? c.end - c.cursor : 0,
-        slowSince: c.slowSince,
+        slowSince: (records[i] as SpeedRecord).slowSince,
       })),
       { now, graceMs: this.#graceMs, minBytes: this.#minBytes },
     );
-    claims.forEach((c, i) => {
-      c.slowSince = slowSince[i];
+    records.forEach((r, i) => {
+      r.slowSince = slowSince[i];
     });
-    const chosen: Claim[] = [];
+    const chosen: { claim: Claim; restarts: number }[] = [];
     for (const i of restart) {
-      const c = claims[i] as Claim;
-      if (c.restarts >= MAX_SLOW_RESTARTS || c.stop === undefined) continue;
-      c.restarts++;
-      c.restarting = true;
-      c.slowSince = undefined;
-      c.samples = [];
-      chosen.push(c);
+      const claim = claims[i] as Claim;
+      const r = records[i] as SpeedRecord;
+      if (r.restarts >= MAX_SLOW_RESTARTS || claim.stop === undefined) continue;
+      r.restarts++;
+      r.slowSince = undefined;
+      r.samples = []; // measured afresh after the reconnect
+      claim.requestRestart();
+      chosen.push({ claim, restarts: r.restarts });
     }
     return chosen;
+  }
+
+  #record(claim: Claim): SpeedRecord {
+    let record = this.#speeds.get(claim);
+    if (record === undefined) {
+      record = { samples: [], slowSince: undefined, restarts: 0 };
+      this.#speeds.set(claim, record);
+    }
+    return record;
+  }
+
+  /** A claim's speed once it has been sampled for a second or more; undefined before. */
+  #speedOf(claim: Claim): number | undefined {
+    const record = this.#speeds.get(claim);
+    return record === undefined ? undefined : speedOf(record);
   }
 }
 
@@ -217,10 +242,9 @@ function defaultTimer(fn: () => void, ms: number): () => void {
   return () => clearTimeout(timer);
 }
 
-/** A claim's speed once it has been sampled for a second or more; undefined before. */
-function speedOf(claim: Claim): number | undefined {
-  const first = claim.samples[0];
-  const last = claim.samples.at(-1);
+function speedOf(record: SpeedRecord): number | undefined {
+  const first = record.samples[0];
+  const last = record.samples.at(-1);
   if (first === undefined || last === undefined || last.time - first.time < 1_000) return undefined;
-  return rate(claim.samples);
+  return rate(record.samples);
 }
