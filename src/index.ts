@@ -1,6 +1,5 @@
 /** ranged: the public API. Re-exports only. */
 
-export { type Checksum, type ChecksumAlgorithm, parseChecksum } from './client/checksum.js';
 export {
   type DownloadHandle,
   type DownloadOptions,
@@ -10,6 +9,8 @@ export {
   download,
   partPaths,
 } from './client/download.js';
+export { parseChecksum } from './client/store/checksum.js';
+export type { Checksum, ChecksumAlgorithm } from './client/types.js';
 export {
   isRetryableStatus,
   parseRetryAfter,

@@ -1,7 +1,7 @@
 /**
  * The download journal: what a partial download holds and which remote version it came from.
  * Pure: `encodeJournal()`/`decodeJournal()` turn it into text and back; the file I/O (write to a
- * temporary file, fsync, rename) is in `client/journal-file.ts`.
+ * temporary file, fsync, rename) is in `client/store/journal-file.ts`.
  *
  * Format (version 1), one line of JSON:
  *

@@ -8,7 +8,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PrefixDigest } from '../../src/client/prefix-digest.js';
+import { PrefixDigest } from '../../src/client/store/prefix-digest.js';
 import { addSpan, type Span } from '../../src/core/segments.js';
 import { fixture } from '../helpers/origin.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { outputName, parseRate, parseSize } from '../../src/cli/get-args.js';
-import { parseChecksum } from '../../src/client/checksum.js';
+import { parseChecksum } from '../../src/client/store/checksum.js';
 import { UsageError } from '../../src/errors.js';
 
 const nameCases: [string, string][] = [

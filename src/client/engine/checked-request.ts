@@ -1,11 +1,10 @@
 /**
  * `requestChecked()`: one download request whose response has been judged by core
  * `checkResponse()`. A broken response becomes a ProtocolError and an error status a
- * StatusFailure, so the caller only ever sees responses it can use. The probe retries here;
- * connections retry in `fetchClaim()`.
+ * StatusFailure, so the caller only ever sees responses it can use. The probe retries here
+ * (with `options.retry`); connections retry in `fetchClaim()`, with the same `Retries`.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isRetryableStatus, nextDelay, parseRetryAfter } from '../core/backoff.js';
+import { parseRetryAfter } from '../../core/backoff.js';
 import {
   type Asked,
   checkResponse,
@@ -13,9 +12,11 @@ import {
   ifRangeValue,
   type RemoteVersion,
   type Verdict,
-} from '../core/resume.js';
-import { HttpStatusError, NetworkError, ProtocolError, SizeLimitError } from '../errors.js';
-import { networkCode, type RangeResponse, requestRange } from './fetch-range.js';
+} from '../../core/resume.js';
+import { ProtocolError, SizeLimitError } from '../../errors.js';
+import { networkCode, type RangeResponse } from '../transport/range-request.js';
+import { readBufferSize } from './defaults.js';
+import { Retries } from './retry.js';
 import { StatusFailure } from './stops.js';
 import type { Transfer } from './transfer.js';
 
@@ -38,9 +39,14 @@ export async function requestChecked(
 ): Promise<CheckedResponse> {
   const { signal } = options;
   const ifRange = expected === undefined || !asked.ranged ? undefined : ifRangeValue(expected);
-  const retries = t.settings.retries;
+  const retries = new Retries({
+    limit: t.settings.retries,
+    policy: t.policy,
+    notice: (message) => t.notice(message),
+    sleep: t.sleep,
+  });
   let misplaced = 0;
-  for (let attempt = 1; ; attempt++) {
+  for (;;) {
     try {
       return await requestOnce(t, url, asked, ifRange, expected, signal);
     } catch (error) {
@@ -48,7 +54,6 @@ export async function requestChecked(
       // more on a fresh connection, then report it.
       if (error instanceof Misplaced && misplaced++ === 0 && !signal.aborted) {
         t.notice(`${error.message}; asking again`);
-        attempt--;
         continue;
       }
       if (signal.aborted) throw signal.reason;
@@ -56,12 +61,7 @@ export async function requestChecked(
       const code = networkCode(error);
       // Nothing listens there, or the name does not resolve: no point waiting (curl and wget agree).
       if (t.fetchedBytes === 0 && (code === 'ECONNREFUSED' || code === 'ENOTFOUND')) throw error;
-      if (!isRetryable(error) || attempt > retries) throw error;
-      const delay = nextDelay(attempt, t.policy, (error as StatusFailure).retryAfterMs);
-      t.notice(
-        `${(error as Error).message}; retrying in ${formatSeconds(delay)} (${attempt}/${retries})`,
-      );
-      await sleep(delay, undefined, { signal });
+      await retries.after(error, signal);
     }
   }
 }
@@ -74,7 +74,7 @@ async function requestOnce(
   expected: RemoteVersion | undefined,
   signal: AbortSignal,
 ): Promise<CheckedResponse> {
-  const res = await requestRange(url, {
+  const res = await t.transport(url, {
     range: asked.ranged ? { start: asked.start, end: asked.end } : undefined,
     ifRange,
     signal,
@@ -82,14 +82,7 @@ async function requestOnce(
     timeout: t.settings.stallTimeout,
     allowInsecureRedirect: t.settings.allowInsecureRedirect,
     agents: t.agents,
-    // One connection reads up to 2 MiB at a time (fewer, larger writes: 1 GiB with -c 1 ran at
-    // ~1,070 MB/s against ~790 with 1 MiB and ~680 for curl, medians of 6); several share 1 MiB
-    // each (two buffers per connection, 64 KiB at least), so that peak RSS stays near 60 MiB
-    // whatever -c is (the default, chosen by size, is at most 4).
-    bufferSize:
-      t.settings.connections === 1
-        ? 2 * 1024 * 1024
-        : Math.max(64 * 1024, Math.floor((1024 * 1024) / (t.settings.connections ?? 4))),
+    bufferSize: readBufferSize(t.settings.connections),
   });
   const h = res.headers;
   const verdict = checkResponse(
@@ -136,15 +129,3 @@ async function requestOnce(
 
 /** A 206 whose Content-Range does not cover the bytes asked for. */
 class Misplaced extends ProtocolError {}
-
-/** Network failures, stalls, 408, 429 and passing 5xx are worth another attempt. */
-export function isRetryable(error: unknown): boolean {
-  if (error instanceof NetworkError) return true;
-  if (error instanceof HttpStatusError) return isRetryableStatus(error.status);
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT';
-}
-
-export function formatSeconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}

@@ -2,7 +2,7 @@
  * Internal errors the engine throws to unwind a pass; they never leave `download()` (the public
  * ones are in errors.ts). Each is a subclass of the public error it would become.
  */
-import { AbortedError, HttpStatusError, RemoteChangedError } from '../errors.js';
+import { AbortedError, HttpStatusError, RemoteChangedError } from '../../errors.js';
 
 /** The pass stopped for a pause. */
 export class PauseStop extends AbortedError {}

@@ -4,17 +4,22 @@
  * fetch what is missing, then settle and finish. Pause, abort and a crash all end a pass with
  * the journal saved; going on means running `attempt()` again.
  */
-import { probeOutcome, probeRange } from '../core/probe.js';
-import { connectionsFor, spanBytes } from '../core/segments.js';
-import { FileSystemError, ProtocolError } from '../errors.js';
+
+import type { Journal } from '../../core/journal.js';
+import { probeOutcome, probeRange } from '../../core/probe.js';
+import { connectionsFor, spanBytes } from '../../core/segments.js';
+import { FileSystemError, ProtocolError } from '../../errors.js';
+import { discardPart, fileExists } from '../store/part-paths.js';
+import { PartStore } from '../store/part-store.js';
+import { loadTrustedJournal } from '../store/trusted-journal.js';
 import { requestChecked } from './checked-request.js';
 import { fetchPlain } from './fetch-plain.js';
-import { fetchRanged } from './fetch-ranged.js';
-import { finishRun, settleRun } from './finish.js';
-import { discardPart, fileExists, openRun } from './part-file.js';
+import { fetchSegmented } from './fetch-segmented.js';
+import { Run } from './run.js';
+import { Scheduler } from './scheduler.js';
+import { finishRun, settleRun } from './settle.js';
 import { RestartNeeded } from './stops.js';
 import type { Transfer } from './transfer.js';
-import { loadTrustedJournal } from './trusted-journal.js';
 
 export interface Pass {
   /** Stops this pass (pause, abort, a fatal error). */
@@ -32,7 +37,14 @@ export async function attempt(t: Transfer, pass: Pass): Promise<{ size: number; 
     );
   }
   t.emit('connecting');
-  const journal = await loadTrustedJournal(t);
+  const journal = await loadTrustedJournal({
+    url: t.url,
+    output,
+    paths: t.paths,
+    force,
+    boot: t.boot,
+    notice: (message) => t.notice(message),
+  });
   if (journal === undefined) await discardPart(t.paths);
   pass.onResumable(journal === undefined ? 0 : spanBytes(journal.done));
   const { controller } = pass;
@@ -81,7 +93,7 @@ export async function attempt(t: Transfer, pass: Pass): Promise<{ size: number; 
         resuming: spanBytes(outcome.journal.done) > 0,
         url: res.url,
       });
-      await fetchRanged(t, run, {
+      await fetchSegmented(t, run, {
         claimStart: outcome.claimStart,
         bodyStart: outcome.bodyStart,
         res,
@@ -102,4 +114,49 @@ export async function attempt(t: Transfer, pass: Pass): Promise<{ size: number; 
       return finishRun(t, run);
     }
   }
+}
+
+/**
+ * Opens the part store for a pass and makes the run that owns it; progress is reported from it
+ * from now on.
+ */
+async function openRun(
+  t: Transfer,
+  journal: Journal,
+  options: { controller: AbortController; ranged: boolean; resuming: boolean; url: string },
+): Promise<Run> {
+  const { settings } = t;
+  // A failed background save stops the run, which is made once the store it owns is open.
+  let run: Run | undefined;
+  const scheduler = new Scheduler({
+    limit:
+      options.ranged && journal.size !== undefined
+        ? connectionsFor(journal.size, settings.connections)
+        : 1,
+    minBytes: settings.minSegment,
+    graceMs: settings.slowGrace,
+  });
+  const store = await PartStore.open(journal, {
+    paths: t.paths,
+    resuming: options.resuming,
+    boot: t.boot,
+    sync: settings.sync,
+    syncInterval: settings.syncInterval,
+    saveBytes: settings.saveBytes,
+    saveInterval: settings.saveInterval,
+    now: t.now,
+    digest: t.digest,
+    writers: () => scheduler.activeCount,
+    onSaveError: (error) => run?.fail(error),
+  });
+  run = new Run({
+    controller: options.controller,
+    store,
+    scheduler,
+    version: { size: journal.size, etag: journal.etag, lastModified: journal.lastModified },
+    ranged: options.ranged,
+    target: options.url,
+  });
+  t.show(run);
+  return run;
 }

@@ -1,14 +1,66 @@
 /**
- * `DownloadOptions`, and `resolveSettings()`, which checks them and fills in every default in one
- * place (house rule 10: limits are parameters with documented defaults).
+ * The public types of the client: what `download()` takes, reports and returns. This module is the
+ * bottom of `client/`: every layer (download.ts, engine/, transport/, store/) may import it, and it
+ * imports nothing from `client/` (test/unit/architecture.test.ts checks both). The values of the
+ * defaults named by `@default` are declared once, in `engine/defaults.ts`.
  */
-import { UsageError } from '../errors.js';
-import { type Checksum, parseChecksum } from './checksum.js';
-import type { DownloadProgress } from './download.js';
 
-const MiB = 1024 * 1024;
-/** `maxSize` when none is given: 64 GiB. */
-export const DEFAULT_MAX_SIZE = 64 * 1024 * MiB;
+export type ChecksumAlgorithm = 'sha256' | 'sha1' | 'md5' | 'sha512';
+
+export interface Checksum {
+  algorithm: ChecksumAlgorithm;
+  /** Expected digest, lowercase hex. */
+  hex: string;
+}
+
+/**
+ * `paused` is reported only once a pause has taken effect: every connection closed, the journal
+ * saved and the part file closed (a kill -9 from then on loses nothing).
+ */
+export type DownloadState = 'connecting' | 'downloading' | 'paused' | 'verifying' | 'done';
+
+export interface DownloadProgress {
+  state: DownloadState;
+  /** Bytes held at verified offsets, resumed bytes included (never more than `total`). */
+  bytes: number;
+  /** Complete size; undefined when the server did not send one. */
+  total: number | undefined;
+  /** Rate over the last 5 s, in bytes per second. */
+  bytesPerSecond: number;
+  /** Seconds left at that rate; undefined when unknown. */
+  etaSeconds: number | undefined;
+  /** Connections transferring now. */
+  connections: number;
+}
+
+export interface DownloadResult {
+  /** The finished file. */
+  path: string;
+  size: number;
+  /** The URL that served the bytes, after redirects. */
+  url: string;
+  /** Bytes held from an earlier run when this call started. */
+  resumedBytes: number;
+  /** Bytes received over the network by this call. */
+  fetchedBytes: number;
+  /** Times the download started over because the remote file changed or the data could not be
+   * trusted. */
+  restarts: number;
+  /** The verified digest, when a checksum was given. */
+  checksum?: Checksum;
+}
+
+export interface DownloadHandle {
+  /** Settles when the file is complete (and verified), or with a RangedError. */
+  readonly done: Promise<DownloadResult>;
+  /** Asks the download to stop with the journal saved; `done` stays pending. `onProgress` reports
+   * state `paused` (at once, not after `progressInterval`) when it has stopped. */
+  pause(): void;
+  /** Runs the resume path again after `pause()`. */
+  resume(): void;
+  /** Whether a pause was asked for and not resumed (it may still be taking effect). */
+  readonly paused: boolean;
+}
 
 export interface DownloadOptions {
   /** Path of the finished file. While downloading, the data is in `OUT.part` and the journal in
@@ -82,82 +134,4 @@ export interface DownloadOptions {
   random?: () => number;
   /** Monotonic clock in ms. @default performance.now */
   now?: () => number;
-}
-
-/** The options with every default filled in (see `DownloadOptions` for each meaning). */
-export interface Settings {
-  output: string;
-  /** undefined: chosen by size (core `connectionsFor()`). */
-  connections: number | undefined;
-  checksum: Checksum | undefined;
-  retries: number;
-  force: boolean;
-  maxRedirects: number;
-  /** Bytes; Infinity for no limit. */
-  maxSize: number;
-  allowInsecureRedirect: boolean;
-  stallTimeout: number;
-  saveInterval: number;
-  saveBytes: number;
-  sync: boolean;
-  syncInterval: number;
-  minSegment: number;
-  slowGrace: number;
-  progressInterval: number;
-  maxRestarts: number;
-}
-
-/** Checks `url` and `options` (UsageError when they cannot work) and fills in the defaults. */
-export function resolveSettings(url: string, options: DownloadOptions): Settings {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`Cannot download "${url}": not a valid URL`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new UsageError(`Cannot download "${url}": only http and https URLs are supported`);
-  }
-  const c = options.connections;
-  if (c !== undefined && (!Number.isSafeInteger(c) || c < 1 || c > 64)) {
-    throw new UsageError(`Cannot use ${c} connections: expected an integer from 1 to 64`);
-  }
-  const r = options.retries;
-  if (r !== undefined && (!Number.isSafeInteger(r) || r < 0)) {
-    throw new UsageError(`Cannot use ${r} retries: expected a non-negative integer`);
-  }
-  for (const [name, value] of [
-    ['saveInterval', options.saveInterval],
-    ['syncInterval', options.syncInterval],
-  ] as const) {
-    if (value !== undefined && !(value > 0)) {
-      throw new UsageError(`Cannot use ${name} ${value}: expected a positive number of ms`);
-    }
-  }
-  const m = options.maxSize;
-  if (m !== undefined && !(Number.isSafeInteger(m) && m >= 1) && m !== Number.POSITIVE_INFINITY) {
-    throw new UsageError(
-      `Cannot use maxSize ${m}: expected a positive integer number of bytes, or Infinity`,
-    );
-  }
-  const checksum = options.checksum;
-  return {
-    output: options.output,
-    connections: c,
-    checksum: typeof checksum === 'string' ? parseChecksum(checksum) : checksum,
-    retries: r ?? 10,
-    force: options.force === true,
-    maxRedirects: options.maxRedirects ?? 10,
-    maxSize: m ?? DEFAULT_MAX_SIZE,
-    allowInsecureRedirect: options.allowInsecureRedirect === true,
-    stallTimeout: options.stallTimeout ?? 30_000,
-    saveInterval: options.saveInterval ?? 1_000,
-    saveBytes: options.saveBytes ?? MiB,
-    sync: options.sync === true,
-    syncInterval: options.syncInterval ?? 10_000,
-    minSegment: options.minSegment ?? 256 * 1024,
-    slowGrace: options.slowGrace ?? 3_000,
-    progressInterval: options.progressInterval ?? 250,
-    maxRestarts: options.maxRestarts ?? 3,
-  };
 }

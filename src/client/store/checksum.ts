@@ -1,16 +1,9 @@
 /** `--checksum ALGO:HEX`: parsing and hashing a finished file. */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
+import type { Checksum, ChecksumAlgorithm } from '../types.js';
 import { fsError } from './fs-error.js';
-
-export type ChecksumAlgorithm = 'sha256' | 'sha1' | 'md5' | 'sha512';
-
-export interface Checksum {
-  algorithm: ChecksumAlgorithm;
-  /** Expected digest, lowercase hex. */
-  hex: string;
-}
 
 const HEX_LENGTH: Record<ChecksumAlgorithm, number> = {
   md5: 32,

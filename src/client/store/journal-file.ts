@@ -2,12 +2,12 @@
  * Journal files on disk: `loadJournal()` reads and checks one, `saveJournal()` replaces one
  * atomically (write a temporary file, fsync it, rename it over the old one, fsync the folder).
  * Callers make the data durable first (house rule 8), or write the live journal without fsync
- * (see journal-saver.ts).
+ * (see part-store.ts).
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { decodeJournal, encodeJournal, type Journal } from '../core/journal.js';
-import { JournalError } from '../errors.js';
+import { decodeJournal, encodeJournal, type Journal } from '../../core/journal.js';
+import { JournalError } from '../../errors.js';
 import { fsError } from './fs-error.js';
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type https from 'node:https';
-import { HttpStatusError, NetworkError } from '../errors.js';
+import { HttpStatusError, NetworkError } from '../../errors.js';
 import { type BodySink, networkReason, openHttp1, type ResponseBody } from './http1.js';
 
 export type { BodySink, ResponseBody } from './http1.js';
@@ -18,14 +18,14 @@ export interface RangeRequestOptions {
   ifRange?: string | undefined;
   /** Aborts the request and its body. */
   signal: AbortSignal;
-  /** Redirects followed before giving up. @default 10 */
-  maxRedirects?: number;
-  /** Follow a redirect from https to http (refused by default: it drops TLS). @default false */
+  /** Redirects followed before giving up. */
+  maxRedirects: number;
+  /** Follow a redirect from https to http (refused when not true: it drops TLS). */
   allowInsecureRedirect?: boolean;
-  /** No response headers within this many ms is a failure. @default 30_000 */
-  timeout?: number;
-  /** Size of the reused read buffer for `http:` bodies. @default 1 MiB */
-  bufferSize?: number;
+  /** No response headers within this many ms is a failure. */
+  timeout: number;
+  /** Size of the reused read buffer for `http:` bodies. */
+  bufferSize: number;
   /** Holds the keep-alive agent for https requests, created here on first use; the caller
    * destroys it when done. */
   agents?: { https?: https.Agent };
@@ -74,13 +74,13 @@ function requestOnce(url: URL, options: RangeRequestOptions): Promise<Answer> {
     headers.range = `bytes=${start}-${end === undefined ? '' : end - 1}`;
     if (options.ifRange !== undefined) headers['if-range'] = options.ifRange;
   }
-  const timeout = options.timeout ?? 30_000;
+  const timeout = options.timeout;
   if (url.protocol === 'http:') {
     return openHttp1(url, {
       headers,
       signal: options.signal,
       timeout,
-      ...(options.bufferSize === undefined ? {} : { bufferSize: options.bufferSize }),
+      bufferSize: options.bufferSize,
     });
   }
   return requestHttps(url, headers, timeout, options);
@@ -178,7 +178,7 @@ export async function requestRange(
   url: string,
   options: RangeRequestOptions,
 ): Promise<RangeResponse> {
-  const maxRedirects = options.maxRedirects ?? 10;
+  const maxRedirects = options.maxRedirects;
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
     let res: Answer;

@@ -3,12 +3,24 @@
  * `trustJournal()` decides). Untrusted journals are reported, or with `force` set aside.
  */
 import { stat } from 'node:fs/promises';
-import { type Journal, liveVerdict } from '../core/journal.js';
-import { trustJournal } from '../core/resume.js';
-import { spanBytes } from '../core/segments.js';
-import { JournalError } from '../errors.js';
+import { type Journal, liveVerdict } from '../../core/journal.js';
+import { trustJournal } from '../../core/resume.js';
+import { spanBytes } from '../../core/segments.js';
+import { JournalError } from '../../errors.js';
 import { loadJournal } from './journal-file.js';
-import type { Transfer } from './transfer.js';
+import type { PartPaths } from './part-paths.js';
+
+/** What deciding on a journal needs to know. */
+export interface TrustContext {
+  /** The URL the user gave. */
+  url: string;
+  output: string;
+  paths: PartPaths;
+  force: boolean;
+  /** This machine's boot id, if known. */
+  boot: string | undefined;
+  notice(message: string): void;
+}
 
 /**
  * Loads the journals beside the output and decides whether their bytes can be trusted; undefined
@@ -16,8 +28,8 @@ import type { Transfer } from './transfer.js';
  * a JournalError unless `force` is set. The journal returned has in `done` every byte held: the
  * durable journal's, and the live journal's when this boot wrote it for the same download.
  */
-export async function loadTrustedJournal(t: Transfer): Promise<Journal | undefined> {
-  const { force, output } = t.settings;
+export async function loadTrustedJournal(t: TrustContext): Promise<Journal | undefined> {
+  const { force, output } = t;
   const path = t.paths.journal;
   let journal: Journal | undefined;
   try {
@@ -73,7 +85,7 @@ export async function loadTrustedJournal(t: Transfer): Promise<Journal | undefin
 }
 
 /** Every byte held: the durable journal's spans, and the live journal's when it can be trusted. */
-async function liveSpans(t: Transfer, journal: Journal): Promise<Journal['done']> {
+async function liveSpans(t: TrustContext, journal: Journal): Promise<Journal['done']> {
   const path = t.paths.live;
   let live: Journal | undefined;
   try {

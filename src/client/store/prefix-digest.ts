@@ -11,7 +11,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import type { ChecksumAlgorithm } from './checksum.js';
+import type { ChecksumAlgorithm } from '../types.js';
 
 /** Size of one read-back from the part file. */
 const READ_BYTES = 8 * 1024 * 1024;

@@ -1,5 +1,5 @@
 /** Turns a Node file-system error into a FileSystemError with a one-line message. */
-import { FileSystemError } from '../errors.js';
+import { FileSystemError } from '../../errors.js';
 
 const REASONS: Record<string, string> = {
   ENOSPC: 'no space left on device',

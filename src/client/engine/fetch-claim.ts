@@ -1,31 +1,19 @@
 /**
- * `fetchClaim()`: one connection fetching its claim `[cursor, end)` into the part file, with
- * retries that resume at the byte where a failed attempt stopped. The end can move while it runs
- * (work stealing lowers it, a won race stops it), so every chunk is cut to the current end.
+ * `fetchClaim()`: one connection fetching its claim `[cursor, end)` into the part store, with
+ * retries (`Retries`) that resume at the byte where a failed attempt stopped. The end can move
+ * while it runs (work stealing lowers it, a won race stops it), so every chunk is cut to the
+ * current end. The pump reads, throttles and hands the bytes to the store, nothing else.
  */
-import type { FileHandle } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isExpiredTarget, isRefusal, nextDelay } from '../core/backoff.js';
-import type { Asked } from '../core/resume.js';
-import { addSpan } from '../core/segments.js';
-import {
-  HttpStatusError,
-  NetworkError,
-  ProtocolError,
-  RangedError,
-  SizeLimitError,
-} from '../errors.js';
-import {
-  type CheckedResponse,
-  formatSeconds,
-  isRetryable,
-  requestChecked,
-} from './checked-request.js';
-import type { RangeResponse } from './fetch-range.js';
-import { fsError } from './fs-error.js';
-import { forgetBytes, scheduleSave } from './journal-saver.js';
-import { RestartNeeded, Retire, type StatusFailure } from './stops.js';
-import type { Claim, Run, Transfer } from './transfer.js';
+import { isExpiredTarget, isRefusal } from '../../core/backoff.js';
+import type { Asked } from '../../core/resume.js';
+import { HttpStatusError, NetworkError, ProtocolError, SizeLimitError } from '../../errors.js';
+import type { RangeResponse } from '../transport/range-request.js';
+import { type CheckedResponse, requestChecked } from './checked-request.js';
+import type { Claim } from './claim.js';
+import { Retries } from './retry.js';
+import type { Run } from './run.js';
+import { RestartNeeded, Retire } from './stops.js';
+import type { Transfer } from './transfer.js';
 
 /**
  * Fetches `[claim.cursor, claim.end)` with retries. `res` is an already checked response whose
@@ -39,11 +27,15 @@ export async function fetchClaim(
   res: RangeResponse | undefined,
   bodyStart: number,
 ): Promise<void> {
-  const retries = t.settings.retries;
-  const signal = run.controller.signal;
+  const signal = run.signal;
+  const retries = new Retries({
+    limit: t.settings.retries,
+    policy: t.policy,
+    notice: (message) => t.notice(message),
+    sleep: t.sleep,
+  });
   let response = res;
   let start = bodyStart;
-  let attempt = 0;
   while (claim.cursor < claim.end) {
     const before = claim.cursor;
     try {
@@ -59,47 +51,26 @@ export async function fetchClaim(
           `Cannot download "${t.url}": the connection closed at byte ${claim.cursor} of ${claim.end}`,
         );
       }
-      if (claim.end === Infinity) claim.end = claim.cursor; // a plain stream of unknown length ended
+      if (claim.end === Infinity) claim.cutAt(claim.cursor); // a plain stream of unknown length ended
     } catch (error) {
       response?.body.destroy();
       response = undefined;
       if (signal.aborted) throw signal.reason;
-      if (claim.restarting) {
-        claim.restarting = false; // a slow connection stopped on purpose: reopen at once
-        continue;
-      }
-      if (claim.cursor > before) attempt = 0;
+      if (claim.takeRestart()) continue; // a slow connection stopped on purpose: reopen at once
+      if (claim.cursor > before) retries.progressed();
       if (
         error instanceof HttpStatusError &&
-        isRefusal(error.status, { ranged: run.ranged, active: run.active.size })
+        isRefusal(error.status, { ranged: run.ranged, active: run.scheduler.activeCount })
       ) {
         // A server that refuses extra connections (403/429/503 on the 2nd..Nth): give the rest
         // of this segment back and carry on with fewer.
-        run.active.delete(claim);
-        if (claim.cursor < claim.end) {
-          run.pool.push({ start: claim.cursor, end: claim.end });
-          run.pool.sort((a, b) => a.start - b.start);
-        }
-        claim.end = claim.cursor;
-        t.maxConnections = Math.max(1, t.maxConnections - 1);
+        run.scheduler.refuse(claim);
         throw new Retire(`Connection refused by the server (${error.status})`, {
           status: error.status,
           url: error.url,
         });
       }
-      if (!isRetryable(error)) throw error;
-      attempt++;
-      if (attempt > retries) {
-        if (error instanceof RangedError)
-          error.message = `${error.message} (after ${retries} retries)`;
-        throw error;
-      }
-      const delay = nextDelay(attempt, t.policy, (error as StatusFailure).retryAfterMs);
-      t.notice(
-        `${(error as Error).message}; retrying in ${formatSeconds(delay)} (${attempt}/${retries})`,
-      );
-      await sleep(delay, undefined, { signal }).catch(() => undefined);
-      if (signal.aborted) throw signal.reason;
+      await retries.after(error, signal);
     }
   }
 }
@@ -126,17 +97,16 @@ async function reopen(
   const { res, verdict } = await requestResolving(t, run, asked);
   if (
     verdict.kind !== 'full' ||
-    (run.journal.size !== undefined && verdict.version.size !== run.journal.size)
+    (run.store.size !== undefined && verdict.version.size !== run.store.size)
   ) {
     res.body.destroy();
     throw new RestartNeeded(verdict.kind === 'changed' ? verdict.reason : 'the file size changed');
   }
   if (!verdict.sameVersion && claim.cursor > 0) {
     // No validator proves that this stream is the same version: take every byte from it again.
-    claim.cursor = 0;
-    t.digest?.reset();
+    claim.rewind();
     try {
-      await forgetBytes(t, run, 0);
+      await run.store.forget(0);
     } catch (error) {
       res.body.destroy();
       throw error;
@@ -151,8 +121,8 @@ async function reopen(
  * on; its response is checked against the run's validators like any other.
  */
 async function requestResolving(t: Transfer, run: Run, asked: Asked): Promise<CheckedResponse> {
-  const options = { signal: run.controller.signal, retry: false };
-  const target = run.url;
+  const options = { signal: run.signal, retry: false };
+  const target = run.target;
   try {
     return await requestChecked(t, target, asked, run.version, options);
   } catch (error) {
@@ -163,10 +133,10 @@ async function requestResolving(t: Transfer, run: Run, asked: Asked): Promise<Ch
       throw error;
     }
     const checked = await requestChecked(t, t.url, asked, run.version, options);
-    if (run.url === target) {
-      run.url = checked.res.url;
+    if (run.target === target) {
+      run.retarget(checked.res.url);
       t.notice(
-        `The redirect target answered ${error.status}: resolved "${t.url}" again, now "${run.url}"`,
+        `The redirect target answered ${error.status}: resolved "${t.url}" again, now "${run.target}"`,
       );
     }
     return checked;
@@ -174,7 +144,7 @@ async function requestResolving(t: Transfer, run: Run, asked: Asked): Promise<Ch
 }
 
 /**
- * Streams a body into the part file at its offsets, up to the claim's (moving) end. The body is
+ * Streams a body into the part store at its offsets, up to the claim's (moving) end. The body is
  * read into one reused buffer and the socket waits while a chunk is written (backpressure), so
  * memory stays flat whatever the file size. Bytes before the claim's cursor are skipped.
  */
@@ -185,28 +155,16 @@ async function pump(
   res: RangeResponse,
   bodyStart: number,
 ): Promise<void> {
-  const signal = run.controller.signal;
-  const saveBytes = t.settings.saveBytes;
-  const saveGap = t.settings.saveInterval / 20;
+  const { signal, store } = run;
+  const { throttle } = t;
+  const maxSize = t.settings.maxSize;
   const write = async (data: Buffer, at: number): Promise<boolean> => {
-    if (t.throttle !== undefined) await t.throttle.take(data.length, signal);
+    if (throttle !== undefined) await throttle.take(data.length, signal);
     if (signal.aborted) return false;
-    await writeAt(run.fh, data, at, t.paths.part);
-    t.fetchedBytes += data.length;
-    claim.cursor = Math.max(claim.cursor, at + data.length);
-    run.done = addSpan(run.done, { start: at, end: at + data.length });
-    t.digest?.wrote(data, at);
-    run.unsaved += data.length;
-    // Save after `saveBytes` per connection, but not more often than every 20th of
-    // `saveInterval`: on a fast link a kill -9 then re-fetches about 50 ms of data, not 1 MiB,
-    // and the journal is not rewritten thousands of times a second.
-    if (
-      run.unsaved >= saveBytes * Math.max(1, run.active.size) &&
-      t.now() - run.savedAt >= saveGap
-    ) {
-      scheduleSave(t, run);
-    }
-    overtake(claim);
+    await store.write(data, at);
+    t.countFetched(data.length);
+    claim.advance(at + data.length);
+    claim.overtake();
     return claim.cursor < claim.end;
   };
   let position = bodyStart;
@@ -222,14 +180,14 @@ async function pump(
           const skip = Math.min(data.length, claim.cursor - at);
           data = data.subarray(skip);
           at += skip;
-          t.fetchedBytes += skip;
+          t.countFetched(skip);
         }
         if (data.length === 0) return true;
         if (at >= claim.end) return false;
         if (at + data.length > claim.end) data = data.subarray(0, claim.end - at);
         // A declared length was checked against maxSize on the head; a body without one (a plain
         // stream) stops before a byte past the limit is written (`settleRun()` deletes the rest).
-        if (at + data.length > t.settings.maxSize) throw tooLong(t);
+        if (at + data.length > maxSize) throw tooLong(t);
         claim.reserved = at + data.length;
         return write(data, at);
       },
@@ -246,39 +204,4 @@ function tooLong(t: Transfer): SizeLimitError {
     `Cannot download "${t.url}": the body passed the limit of ${limit} bytes without a declared length; the partial data was deleted`,
     { limit, size: undefined },
   );
-}
-
-/**
- * After a write by `claim` in a race: once its cursor reaches its rival's, every byte the rival
- * still wants is written or will be written by `claim`, so the rival stops.
- */
-function overtake(claim: Claim): void {
-  const rival = claim.rival;
-  if (rival === undefined || claim.cursor < rival.cursor) return;
-  claim.rival = undefined;
-  rival.rival = undefined;
-  rival.end = Math.min(rival.end, rival.cursor);
-  rival.stop?.();
-}
-
-async function writeAt(
-  fh: FileHandle,
-  data: Buffer,
-  position: number,
-  path: string,
-): Promise<void> {
-  let offset = 0;
-  try {
-    while (offset < data.length) {
-      const { bytesWritten } = await fh.write(
-        data,
-        offset,
-        data.length - offset,
-        position + offset,
-      );
-      offset += bytesWritten;
-    }
-  } catch (error) {
-    throw fsError('write', path, error);
-  }
 }
