@@ -3,6 +3,7 @@
  * content negotiation, and the HTML and JSON documents. Pure: the shell (server/listing.ts) reads
  * the folder and passes in the entries and the inline assets.
  */
+import { formatBytes } from './format-bytes.js';
 
 export interface ListingEntry {
   name: string;
@@ -75,22 +76,6 @@ export function compareEntries(sort: ListingSort): (a: ListingEntry, b: ListingE
     else if (sort.key === 'mtime') by = a.mtime < b.mtime ? -1 : a.mtime > b.mtime ? 1 : 0;
     return sign * (by || compareNames(a.name, b.name));
   };
-}
-
-/**
- * A size in human units, decimal as in file managers: `0 B`, `999 B`, `1.0 kB`, `12.3 MB`, and no
- * decimals from 100 of a unit on (`100 kB`, `512 GB`).
- */
-export function formatSize(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
-  let value = bytes / 1000;
-  for (let unit = 0; ; unit++) {
-    // Decide the digits on the rounded value: 99.96 kB shows as 100 kB, 999.6 kB as 1.0 MB.
-    const text = value.toFixed(value < 99.95 ? 1 : 0);
-    if (Number(text) < 1000 || unit === units.length - 1) return `${text} ${units[unit]}`;
-    value /= 1000;
-  }
 }
 
 /** A modification time as `2024-05-01 12:34 UTC` (the page shows local time when scripts run). */
@@ -426,7 +411,7 @@ function summary(totals: Pick<Pagination, 'folders' | 'files' | 'bytes'>): strin
   const parts = [];
   if (folders > 0) parts.push(`${folders} ${folders === 1 ? 'folder' : 'folders'}`);
   parts.push(`${files} ${files === 1 ? 'file' : 'files'}`);
-  if (files > 0) parts.push(formatSize(bytes));
+  if (files > 0) parts.push(formatBytes(bytes));
   return parts.join(' · ');
 }
 
@@ -454,7 +439,7 @@ function row(entry: ListingEntry): string {
   }
   const size = isDir
     ? '<span aria-hidden="true">—</span><span class="sr">folder</span>'
-    : `<span title="${entry.size ?? 0} bytes">${formatSize(entry.size ?? 0)}</span>`;
+    : `<span title="${entry.size ?? 0} bytes">${formatBytes(entry.size ?? 0)}</span>`;
   const actions = isDir
     ? ''
     : `<a class="action" href="${href}" download aria-label="Download ${name}">${icon('download')}<span class="label">Download</span></a>` +

@@ -6,7 +6,6 @@ import {
   escapeHtml,
   fileCategory,
   formatMtime,
-  formatSize,
   kindLabel,
   type ListingEntry,
   parseListingSort,
@@ -16,25 +15,6 @@ import {
   renderListingJson,
   sortEntries,
 } from '../../src/core/listing-view.js';
-
-const sizes: [number, string][] = [
-  [0, '0 B'],
-  [999, '999 B'],
-  [1000, '1.0 kB'],
-  [1536, '1.5 kB'],
-  [99_940, '99.9 kB'],
-  [99_960, '100 kB'],
-  [999_499, '999 kB'],
-  [999_500, '1.0 MB'],
-  [11_520_044, '11.5 MB'],
-  [4_700_000_000, '4.7 GB'],
-  [2 ** 53, '9.0 PB'],
-];
-for (const [bytes, text] of sizes) {
-  test(`formatSize() shows ${bytes} as ${text}`, () => {
-    assert.equal(formatSize(bytes), text);
-  });
-}
 
 test('formatMtime() shows minutes in UTC and passes anything else through', () => {
   assert.equal(formatMtime('2024-05-01T12:34:56.789Z'), '2024-05-01 12:34 UTC');
@@ -274,4 +254,17 @@ test('renderListingJson() lists name, kind, size, mtime, type, etag and a relati
       },
     ],
   });
+});
+
+test('renderListingHtml() writes sizes in binary units, as the CLI does, with the exact bytes in a tooltip', () => {
+  const html = page(
+    [],
+    [
+      entry('disk.iso', 'file', 3_500_000, '2024-01-01T00:00:00.000Z'),
+      entry('small', 'file', 1_536, '2024-01-01T00:00:00.000Z'),
+    ],
+  );
+  assert.match(html, /<td class="size"><span title="3500000 bytes">3\.3 MiB<\/span><\/td>/);
+  assert.match(html, /<td class="size"><span title="1536 bytes">1\.5 KiB<\/span><\/td>/);
+  assert.match(html, /<p class="summary">2 files · 3\.3 MiB<\/p>/);
 });
