@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodePathSegment, entryHref } from '../../src/server/listing/entry.js';
+import { decodePathSegment, encodePathSegment, entryHref } from '../../src/server/listing/entry.js';
 
 const segments: [string, string][] = [
   ['plain.txt', 'plain.txt'],
@@ -25,7 +25,22 @@ test('entryHref() ends folders with a slash', () => {
   assert.equal(entryHref({ name: 'a b', kind: 'file' }), 'a%20b');
 });
 
-test('encodePathSegment() encodes bytes that are not UTF-8 byte by byte', () => {
-  assert.equal(encodePathSegment(Uint8Array.from([0xff, 0xfe, 0x2e, 0x74])), '%FF%FE.t');
-  assert.equal(encodePathSegment(Uint8Array.from([0x00, 0x2f, 0x41, 0x7e])), '%00%2FA~');
+const raw: [string, number[], string][] = [
+  ['bytes that are not UTF-8', [0xff, 0xfe, 0x2e, 0x74], '%FF%FE.t'],
+  ['a NUL and a slash byte', [0x00, 0x2f], '%00%2F'],
+  ['unreserved bytes', [0x41, 0x7e, 0x2d], 'A~-'],
+];
+for (const [what, bytes, encoded] of raw) {
+  test(`encodePathSegment() and decodePathSegment() round-trip ${what}`, () => {
+    assert.equal(encodePathSegment(Uint8Array.from(bytes)), encoded);
+    assert.deepEqual(decodePathSegment(encoded), Uint8Array.from(bytes));
+  });
+}
+
+test("decodePathSegment() gives a name's UTF-8 bytes, and reads a stray % as itself", () => {
+  for (const [name, encoded] of segments) {
+    assert.deepEqual(decodePathSegment(encoded), new TextEncoder().encode(name), name);
+  }
+  assert.deepEqual(decodePathSegment('é%'), Uint8Array.from([0xc3, 0xa9, 0x25]));
+  assert.deepEqual(decodePathSegment('%zz%4'), new TextEncoder().encode('%zz%4'));
 });

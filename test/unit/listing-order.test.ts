@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { entryHref, type ListingEntry } from '../../src/server/listing/entry.js';
-import { compareNames, parseListingSort, sortEntries } from '../../src/server/listing/order.js';
+import { decodePathSegment, entryHref, type ListingEntry } from '../../src/server/listing/entry.js';
+import {
+  compareEntries,
+  compareNames,
+  parseListingSort,
+  type SortFacts,
+  sortEntries,
+} from '../../src/server/listing/order.js';
 
 function entry(
   name: string,
@@ -191,4 +197,42 @@ for (const [key, hrefs] of trickyOrders) {
     );
     assert.deepEqual(desc.map(entryHref), [...folders, ...files], 'folders first');
   });
+}
+
+/**
+ * What the page's script sorts by: the facts it reads back from a row (data-name, data-kind,
+ * data-size, data-mtime, written as text) and the bytes of the row's link (browser/page.ts).
+ */
+function rowFacts(e: ListingEntry): SortFacts {
+  const kind = e.kind;
+  return {
+    name: e.name,
+    kind,
+    size: kind === 'directory' ? null : Number(String(e.size ?? 0)),
+    mtime: e.mtime,
+    bytes: decodePathSegment(entryHref(e).replace(/\/$/, '')),
+  };
+}
+
+for (const key of ['name', 'size', 'mtime']) {
+  for (const order of ['asc', 'desc']) {
+    test(`compareEntries() by ${key} ${order} orders a page's rows as the server orders its entries`, () => {
+      const sort = parseListingSort(`sort=${key}&order=${order}`);
+      const server = sortEntries(tricky, sort).map(entryHref);
+      // The page starts from any order (the server's in another sort, say) and sorts its rows.
+      for (const start of [
+        tricky,
+        [...tricky].reverse(),
+        sortEntries(tricky, { key: 'size', order: 'desc' }),
+      ]) {
+        const compare = compareEntries(sort);
+        const rows = start.map((e) => ({ href: entryHref(e), facts: rowFacts(e) }));
+        rows.sort((a, b) => compare(a.facts, b.facts));
+        assert.deepEqual(
+          rows.map((r) => r.href),
+          server,
+        );
+      }
+    });
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * A folder listing's entries and their links. Pure (no node:* import, no clock): the shell
- * (listings.ts) reads the folder; this module, order.ts and pages.ts are the listing's model.
+ * (listings.ts) reads the folder; this module, order.ts and pages.ts are the listing's model, and
+ * entry.ts and order.ts are also compiled into the page's script, so the page sorts as the server.
  */
 
 export interface ListingEntry {
@@ -44,6 +45,30 @@ export function encodePathSegment(name: string | Uint8Array): string {
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The bytes a percent-encoded path segment stands for (RFC 3986 §2.1), whether or not they are
+ * UTF-8: the inverse of `encodePathSegment()`. Other characters (and a `%` without two hex digits
+ * after it) stand for their UTF-8 bytes.
+ */
+export function decodePathSegment(segment: string): Uint8Array {
+  const out: number[] = [];
+  let text = '';
+  for (let i = 0; i < segment.length; i++) {
+    const hex = segment[i] === '%' ? segment.slice(i + 1, i + 3) : '';
+    if (!/^[0-9A-Fa-f]{2}$/.test(hex)) {
+      text += segment[i];
+      continue;
+    }
+    out.push(...utf8.encode(text), Number.parseInt(hex, 16));
+    text = '';
+    i += 2;
+  }
+  out.push(...utf8.encode(text));
+  return Uint8Array.from(out);
 }
 
 /** The link to an entry, relative to its folder's URL (folders end in `/`). */

@@ -1,5 +1,6 @@
 /**
- * The order of a listing: which column, which way, and the comparator. Pure.
+ * The one order of a listing, used by the server's render and, compiled into the page's script,
+ * by the page when a column header is clicked. Pure.
  */
 import { encodePathSegment, type ListingEntry } from './entry.js';
 
@@ -13,7 +14,7 @@ export interface ListingSort {
 /** The order a listing starts in. */
 export const DEFAULT_SORT: ListingSort = { key: 'name', order: 'asc' };
 
-/** What an order looks at. */
+/** What an order looks at: the page carries the same facts in each row. */
 export type SortFacts = Pick<ListingEntry, 'name' | 'kind' | 'size' | 'mtime' | 'bytes'>;
 
 /**
@@ -30,6 +31,7 @@ export function parseListingSort(query: string): ListingSort {
   };
 }
 
+// A fixed locale, not the reader's: the server and every browser must agree on one order.
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
 function compareText(a: string, b: string): number {
@@ -44,7 +46,8 @@ export function compareNames(a: string, b: string): number {
 /**
  * The comparator of a listing: folders always first, then `sort.key` in `sort.order`, ties by
  * name. Folders have no size, so a size sort orders them by name. Two names that are not UTF-8
- * can show as the same text (U+FFFD); their bytes decide, so the order is total.
+ * can show as the same text (U+FFFD); their bytes decide, so the order is total and the page and
+ * the server agree on it.
  */
 export function compareEntries(sort: ListingSort): (a: SortFacts, b: SortFacts) => number {
   const sign = sort.order === 'asc' ? 1 : -1;
