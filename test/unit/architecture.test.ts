@@ -255,31 +255,31 @@ test('cycles() finds a cycle and only a cycle', () => {
 const LISTING_SHELL = ['src/server/listing/listings.ts', 'src/server/listing/assets.ts'];
 
 test('server/listing/ is pure but for its shell, and its browser script imports only the model', () => {
-  const files = read('src/server/listing');
+  const browser = 'src/server/listing/browser';
+  const files = sources('src/server/listing').filter((f) => !f.startsWith(`${browser}/`));
   assert.ok(files.length >= 8, 'listing modules found');
-  for (const shell of LISTING_SHELL) {
-    assert.ok(
-      files.some(([name]) => name === shell),
-      `${shell} exists`,
-    );
-  }
-  for (const [name, text] of files) {
+  for (const shell of LISTING_SHELL) assert.ok(files.includes(shell), `${shell} exists`);
+  for (const name of files) {
     if (LISTING_SHELL.includes(name)) continue;
-    for (const m of text.matchAll(/from\s+'([^']+)'/g)) {
-      const spec = m[1] ?? '';
-      const sibling = spec.startsWith('./') ? `src/server/listing/${spec.slice(2)}` : '';
+    for (const { specifier, target } of all.get(name) ?? []) {
+      const folder = target === undefined ? undefined : dirname(target);
       const pure =
-        (/^\.\/[\w-]+\.js$/.test(spec) &&
-          !LISTING_SHELL.includes(sibling.replace(/\.js$/, '.ts'))) ||
-        /^\.\.\/\.\.\/core\/[\w-]+\.js$/.test(spec);
-      assert.ok(pure, `${name} imports ${spec}`);
+        target !== undefined &&
+        ((folder === 'src/server/listing' && !LISTING_SHELL.includes(target)) ||
+          folder === 'src/core');
+      assert.ok(pure, `${name} imports ${specifier}`);
     }
+    const text = readFileSync(join(root, name), 'utf8');
     assert.doesNotMatch(text, /Date\.now\(|Math\.random\(|process\.|new Date\(\)/, name);
   }
-  for (const [name, text] of read('src/server/listing/browser')) {
-    for (const m of text.matchAll(/from\s+'([^']+)'/g)) {
-      const spec = m[1] ?? '';
-      assert.match(spec, /^\.\.\/(entry|order)\.js$/, `${name} imports ${spec}`);
+  const scripts = sources(browser);
+  assert.ok(scripts.length >= 1, 'the browser script found');
+  for (const name of scripts) {
+    for (const { specifier, target } of all.get(name) ?? []) {
+      assert.ok(
+        target === 'src/server/listing/entry.ts' || target === 'src/server/listing/order.ts',
+        `${name} imports ${specifier}`,
+      );
     }
   }
 });
