@@ -7,9 +7,9 @@
 import type { IncomingMessage } from 'node:http';
 import type https from 'node:https';
 import { HttpStatusError, NetworkError } from '../errors.js';
-import { type BodySink, networkReason, openHttp1, type ResponseBody } from './http1.js';
+import { type BodySink, networkReason, openHttp1, type ResponseBody } from './transport/http1.js';
 
-export type { BodySink, ResponseBody } from './http1.js';
+export type { BodySink, ResponseBody } from './transport/http1.js';
 
 export interface RangeRequestOptions {
   /** Bytes to ask for: `bytes=start-` when `end` is undefined, else `bytes=start-(end-1)`. */

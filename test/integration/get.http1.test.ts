@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openHttp1 } from '../../src/client/http1.js';
+import { openHttp1 } from '../../src/client/transport/http1.js';
 import { NetworkError } from '../../src/errors.js';
 import { fixture } from '../helpers/origin.js';
 

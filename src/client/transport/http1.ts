@@ -16,7 +16,7 @@
  * only a handful of requests.
  */
 import net from 'node:net';
-import { NetworkError } from '../errors.js';
+import { NetworkError } from '../../errors.js';
 
 /** The body of a response, read into a reused buffer. */
 export interface ResponseBody {
