@@ -258,3 +258,63 @@ test('openHttp1() rejects with the abort reason', async (t) => {
   controller.abort(reason);
   await assert.rejects(reading, (e: unknown) => e === reason);
 });
+
+test('openHttp1() refuses a header value with CR or LF before connecting', async (t) => {
+  let connections = 0;
+  const server = net.createServer((s) => {
+    connections++;
+    s.destroy();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  const { port } = server.address() as net.AddressInfo;
+  await assert.rejects(
+    openHttp1(new URL(`http://127.0.0.1:${port}/`), {
+      headers: { 'if-range': '"a"\r\nX-Injected: 1' },
+      signal: new AbortController().signal,
+      timeout: 2_000,
+    }),
+    (e: unknown) => {
+      assert.ok(e instanceof TypeError);
+      assert.equal(e.message, 'Cannot send header "if-range": value contains CR, LF or NUL');
+      return true;
+    },
+  );
+  // A connection would have been accepted by now had one been opened: a second request proves
+  // the server is reachable, and it is the first connection the server sees.
+  const ok = await openHttp1(new URL(`http://127.0.0.1:${port}/`), {
+    headers: {},
+    signal: new AbortController().signal,
+    timeout: 2_000,
+  }).catch((e: unknown) => e);
+  assert.ok(ok instanceof NetworkError);
+  assert.equal(connections, 1);
+});
+
+const strict: [string, string, RegExp][] = [
+  [
+    'a space before a colon',
+    'HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok',
+    /whitespace between a field name and its colon/,
+  ],
+  ['a head with bare LFs', 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok', /bare LF/],
+  [
+    'both Transfer-Encoding and Content-Length',
+    'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+    /both Transfer-Encoding and Content-Length/,
+  ],
+];
+for (const [name, wire, pattern] of strict) {
+  test(`openHttp1() rejects ${name}, as llhttp does`, async (t) => {
+    const { url } = await rawServer(t, async (s) => {
+      s.end(wire);
+    });
+    await assert.rejects(readAll(url), (e: unknown) => {
+      assert.ok(e instanceof NetworkError);
+      assert.match(e.message, /malformed response/);
+      assert.match(e.message, pattern);
+      return true;
+    });
+  });
+}

@@ -10,13 +10,20 @@
  * finishes. Backpressure by construction, with the socket read and the file write overlapping
  * (they run on different threads).
  *
- * The response is framed as RFC 9112 §6.3 says: Transfer-Encoding chunked, else Content-Length,
- * else until the server closes. 1xx responses are skipped (§15.2). Every request carries
- * `Connection: close`: one request per connection keeps the framing simple, and a download opens
- * only a handful of requests.
+ * This file is the socket: a small state machine (`Phase`, one `transition()`) that moves bytes
+ * between the socket, the two buffers and the sink. What the bytes mean is decided by pure
+ * modules beside it, tested without sockets and against Node's own parser (llhttp):
+ * `http1-head.ts` reads the status line, the fields and the framing (RFC 9112 §4-§6.3; 1xx
+ * responses skipped, RFC 9110 §15.2), `http1-body.ts` decodes Content-Length, chunked (§7.1) and
+ * read-until-close bodies, and `http1-request.ts` writes the request and refuses a field that
+ * would break it. Every request carries `Connection: close`: one request per connection keeps the
+ * framing simple, and a download opens only a handful of requests.
  */
 import net from 'node:net';
 import { NetworkError } from '../../errors.js';
+import { BodyDecoder } from './http1-body.js';
+import { HeadParser } from './http1-head.js';
+import { formatRequest } from './http1-request.js';
 
 /** The body of a response, read into a reused buffer. */
 export interface ResponseBody {
@@ -57,378 +64,263 @@ export interface Http1Options {
   bufferSize?: number;
 }
 
-const MAX_HEAD = 64 * 1024;
+/** Where a connection is. Each event moves it along in `transition()`, nowhere else. */
+type Phase =
+  /** The request is sent; the response head is being read. */
+  | 'head'
+  /** The head was handed out; the socket is paused until `read()` (body bytes that came with the
+   * head are kept). */
+  | 'paused'
+  /** `read()` was called: bytes go through the decoder to the sink. */
+  | 'body'
+  /** Every body byte reached the sink. */
+  | 'complete'
+  /** The caller stopped early (the sink answered false, or `destroy()`): `read()` resolves. */
+  | 'stopped'
+  /** A failure: the head or `read()` rejects with it. */
+  | 'failed';
 
-type Framing =
-  | { kind: 'length'; left: number }
-  | { kind: 'chunked' }
-  | { kind: 'close' }
-  | { kind: 'none' };
+type Event =
+  /** The socket read `data` into one of the two read buffers. */
+  | { type: 'bytes'; data: Buffer }
+  /** The socket closed: no more bytes will come. */
+  | { type: 'eof' }
+  | { type: 'read'; sink: BodySink; stallTimeout: number }
+  /** The sink took every slice of the chunk it was given; false asks to stop. */
+  | { type: 'delivered'; more: boolean }
+  /** The sink threw or rejected. */
+  | { type: 'sink-failed'; error: Error }
+  /** `destroy()` without an error. */
+  | { type: 'stop' }
+  /** A socket error, a stall, an abort, `destroy(error)`, a malformed response. */
+  | { type: 'fail'; error: Error };
 
-/** Chunked transfer coding (RFC 9112 §7.1), decoded without copying the data. */
-class ChunkedDecoder {
-  state: 'size' | 'ext' | 'sizeLf' | 'data' | 'dataCr' | 'dataLf' | 'trailer' | 'done' = 'size';
-  size = 0;
-  digits = 0;
-  left = 0;
-  /** Characters in the current trailer line (0 at its start). */
-  line = 0;
-
-  /** Calls `out` with each data slice of `input`; returns an error message or undefined. */
-  feed(input: Buffer, out: (slice: Buffer) => void): string | undefined {
-    let i = 0;
-    while (i < input.length && this.state !== 'done') {
-      if (this.state === 'data') {
-        const n = Math.min(this.left, input.length - i);
-        out(input.subarray(i, i + n));
-        i += n;
-        this.left -= n;
-        if (this.left === 0) this.state = 'dataCr';
-        continue;
-      }
-      const c = input[i++] as number;
-      switch (this.state) {
-        case 'size': {
-          const hex = hexValue(c);
-          if (hex !== undefined) {
-            if (++this.digits > 13) return 'a chunk size is too large';
-            this.size = this.size * 16 + hex;
-          } else if (this.digits === 0) return 'a chunk size is missing';
-          else if (c === 0x3b || c === 0x20 || c === 0x09) this.state = 'ext';
-          else if (c === 0x0d) this.state = 'sizeLf';
-          else return 'a chunk size is malformed';
-          break;
-        }
-        case 'ext':
-          if (c === 0x0d) this.state = 'sizeLf';
-          break;
-        case 'sizeLf':
-          if (c !== 0x0a) return 'a chunk size line does not end in CRLF';
-          if (this.size === 0) {
-            this.state = 'trailer';
-            this.line = 0;
-          } else {
-            this.left = this.size;
-            this.state = 'data';
-          }
-          this.size = 0;
-          this.digits = 0;
-          break;
-        case 'dataCr':
-          if (c !== 0x0d) return 'chunk data does not end in CRLF';
-          this.state = 'dataLf';
-          break;
-        case 'dataLf':
-          if (c !== 0x0a) return 'chunk data does not end in CRLF';
-          this.state = 'size';
-          break;
-        case 'trailer':
-          if (c === 0x0a) {
-            if (this.line === 0) this.state = 'done';
-            this.line = 0;
-          } else if (c !== 0x0d) this.line++;
-          break;
-      }
-    }
-    return undefined;
-  }
-}
-
-function hexValue(c: number): number | undefined {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return undefined;
-}
-
-interface Head {
-  status: number;
-  statusMessage: string;
-  headers: Record<string, string>;
-}
-
-/** Parses a response head (status line and fields, without the final CRLF CRLF). */
-function parseHead(text: string): Head | string {
-  const lines = text.split('\r\n');
-  const m = /^HTTP\/1\.[01] ([0-9]{3})(?: (.*))?$/.exec(lines[0] ?? '');
-  if (m === null) return `the status line is ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`;
-  const headers: Record<string, string> = {};
-  let last: string | undefined;
-  for (const line of lines.slice(1)) {
-    if ((line.startsWith(' ') || line.startsWith('\t')) && last !== undefined) {
-      headers[last] = `${headers[last]} ${line.trim()}`; // obsolete line folding (RFC 9112 §5.2)
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) return `a header line is ${JSON.stringify(line.slice(0, 80))}`;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-    last = name;
-  }
-  return { status: Number(m[1]), statusMessage: m[2] ?? '', headers };
-}
-
-function framingOf(head: Head): Framing | string {
-  if (head.status === 204 || head.status === 304) return { kind: 'none' };
-  const te = head.headers['transfer-encoding'];
-  if (te !== undefined) {
-    // §6.3: chunked must be the final coding; anything else is read until the close.
-    return /(?:^|,)\s*chunked\s*$/i.test(te) ? { kind: 'chunked' } : { kind: 'close' };
-  }
-  const cl = head.headers['content-length'];
-  if (cl !== undefined) {
-    const values = new Set(cl.split(',').map((v) => v.trim()));
-    const [only] = values;
-    if (values.size !== 1 || only === undefined || !/^[0-9]+$/.test(only)) {
-      return `the Content-Length is ${JSON.stringify(cl)}`;
-    }
-    const left = Number(only);
-    if (!Number.isSafeInteger(left)) return `the Content-Length is ${cl}`;
-    return left === 0 ? { kind: 'none' } : { kind: 'length', left };
-  }
-  return { kind: 'close' };
-}
+const TERMINAL: ReadonlySet<Phase> = new Set(['complete', 'stopped', 'failed']);
 
 /** Sends `GET url` and resolves with the response head; the body is read with `body.read()`. */
 export function openHttp1(url: URL, options: Http1Options): Promise<Http1Response> {
+  let request: string;
+  try {
+    request = formatRequest(url, options.headers); // before anything is sent
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const bufferSize = options.bufferSize ?? 1024 * 1024;
   const signal = options.signal;
   // allocUnsafeSlow: never from Node's shared pool, so each buffer has its own memory (`other()`
   // tells them apart by it).
   const buffers = [Buffer.allocUnsafeSlow(bufferSize), Buffer.allocUnsafeSlow(bufferSize)] as const;
-  /** The memory of the chunk being delivered: the next read goes into the other buffer. */
-  let busy: ArrayBufferLike | undefined;
-  /** A chunk read while another was being delivered; the socket is paused until it is taken. */
-  let queued: Buffer | undefined;
   const other = (memory: ArrayBufferLike | undefined): Buffer =>
     memory === buffers[0].buffer ? buffers[1] : buffers[0];
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port === '' ? 80 : Number(url.port);
 
-  let headParts: Buffer[] = [];
-  let headLength = 0;
-  let framing: Framing | undefined;
-  let chunked: ChunkedDecoder | undefined;
+  let phase: Phase = 'head';
+  const parser = new HeadParser();
+  let decoder: BodyDecoder | undefined;
+  /** The memory of the chunk the sink holds: the next read goes into the other buffer. */
+  let inSink: ArrayBufferLike | undefined;
+  /** A chunk read while the sink held another; the socket is paused until it is taken. */
+  let queued: Buffer | undefined;
   /** Body bytes that arrived with the head (a copy), delivered first by read(). */
   let early: Buffer | undefined;
-  let complete = false;
-  let failure: Error | undefined;
+  /** The socket closed (no more bytes); the phase may still be 'body' with bytes to deliver. */
+  let closed = false;
+  let error: Error | undefined;
   let sink: BodySink | undefined;
   let stallTimeout = options.timeout;
   let timer: NodeJS.Timeout | undefined;
   let settleHead: { resolve(r: Http1Response): void; reject(e: Error): void } | undefined;
   let settleBody: { resolve(): void; reject(e: Error): void } | undefined;
-  let reading = false;
-  let delivering = false;
-  /** Stopped by the caller (sink answered false, or destroy()): read() resolves. */
-  let stopped = false;
-  let closed = false;
 
-  /**
-   * Settles read(), but never while the sink still holds a chunk: the caller may close the file
-   * once read() settles, so a write in flight must finish first.
-   */
-  const settleRead = (error: Error | undefined): void => {
-    if (delivering || settleBody === undefined) return;
-    const settle = settleBody;
-    settleBody = undefined;
-    if (error === undefined || complete) settle.resolve();
-    else if (stopped) settle.resolve();
-    else settle.reject(error);
-  };
-  const fail = (error: Error): void => {
-    if (failure !== undefined || complete) return;
-    failure = error;
-    clearTimeout(timer);
-    socket.destroy();
-    signal.removeEventListener('abort', onAbort);
-    settleHead?.reject(error);
-    settleHead = undefined;
-    settleRead(error);
-  };
   const netError = (reason: string, cause?: unknown): NetworkError =>
     new NetworkError(
       `Cannot download "${url.href}": ${reason}`,
       cause === undefined ? undefined : { cause },
     );
-  const finish = (): void => {
-    if (complete || failure !== undefined) return;
-    complete = true;
-    clearTimeout(timer);
-    socket.destroy();
-    signal.removeEventListener('abort', onAbort);
-    settleRead(undefined);
-  };
   const arm = (): void => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      fail(
-        netError(
-          settleHead !== undefined
-            ? `no response within ${stallTimeout / 1000} s`
-            : `no data for ${stallTimeout / 1000} s`,
-        ),
-      );
+      const reason =
+        phase === 'head'
+          ? `no response within ${stallTimeout / 1000} s`
+          : `no data for ${stallTimeout / 1000} s`;
+      transition({ type: 'fail', error: netError(reason) });
     }, stallTimeout);
   };
-  const onAbort = (): void => {
-    const reason: unknown = signal.reason;
-    fail(reason instanceof Error ? reason : netError('aborted'));
+  /** Arms the stall timer only while body bytes are awaited from the network: not once the body
+   * is complete or the connection closed (a slow sink is not a stalled network). */
+  const armIfWaiting = (): void => {
+    if (phase === 'body' && !closed && !(decoder as BodyDecoder).done) arm();
+    else clearTimeout(timer);
   };
-
-  /** Feeds body bytes through the framing to the sink; resolves false to stop. */
-  const deliver = async (data: Buffer): Promise<boolean> => {
-    const f = framing as Framing;
-    const slices: Buffer[] = [];
-    if (f.kind === 'length') {
-      const n = Math.min(f.left, data.length);
-      if (n > 0) slices.push(data.subarray(0, n));
-      f.left -= n;
-    } else if (f.kind === 'chunked') {
-      const decoder = chunked as ChunkedDecoder;
-      const error = decoder.feed(data, (s) => slices.push(s));
-      if (error !== undefined) {
-        fail(netError(`malformed chunked body: ${error}`));
-        return false;
-      }
-    } else if (f.kind === 'close') slices.push(data);
-    for (const slice of slices) {
-      if (failure !== undefined) return false;
-      const more = await (sink as BodySink)(slice);
-      if (!more) return false;
-    }
-    return true;
-  };
-  const ended = (): boolean =>
-    framing?.kind === 'none' ||
-    (framing?.kind === 'length' && framing.left === 0) ||
-    (framing?.kind === 'chunked' && chunked?.state === 'done');
 
   /**
-   * After a chunk was delivered (or when read() starts): finish at the end of the body, fail on a
-   * connection closed too early, else wait for more bytes.
+   * Enters a terminal phase: closes the connection, rejects a pending head, and settles read()
+   * unless the sink still holds a chunk (the caller may close its file once read() settles).
    */
-  const readOn = (): void => {
-    if (ended() || (closed && framing?.kind === 'close')) {
-      finish();
-    } else if (closed) {
-      fail(netError('connection closed'));
-    } else {
-      arm();
-      socket.resume();
-    }
-  };
-
-  /** The body stopped early (sink answered false, or destroy()): close and resolve read(). */
-  const stop = (): void => {
-    if (complete || failure !== undefined) return;
-    complete = ended();
-    if (!complete) {
-      failure = netError('closed by the client');
-      stopped = true;
-    }
+  const end = (to: 'complete' | 'stopped' | 'failed', reason?: Error): void => {
+    phase = to;
+    error = reason;
     clearTimeout(timer);
     socket.destroy();
     signal.removeEventListener('abort', onAbort);
-    settleRead(undefined);
+    if (reason !== undefined) settleHead?.reject(reason);
+    settleHead = undefined;
+    settleRead();
   };
-  /**
-   * Takes a chunk of body bytes: delivers it at once when nothing is being delivered (and keeps
-   * reading, into the other buffer), else queues it and pauses the socket. Returns whether the
-   * socket may read on.
-   */
-  const pump = (data: Buffer): boolean => {
-    clearTimeout(timer);
-    if (delivering) {
-      queued = data;
-      socket.pause();
-      return false;
-    }
-    start(data);
-    armIfWaiting();
-    return true;
-  };
-  /**
-   * Arms the stall timer only while more body bytes are awaited from the network: not once the
-   * body is complete or the connection closed (a slow sink is not a stalled network), and not
-   * after a failure.
-   */
-  const armIfWaiting = (): void => {
-    if (failure === undefined && !complete && !closed && !ended()) arm();
-    else clearTimeout(timer);
-  };
-  /** Delivers one chunk, then the queued one (reading on), or resumes reading, or settles. */
-  const start = (data: Buffer): void => {
-    delivering = true;
-    busy = data.buffer;
-    deliver(data).then(
-      (more) => {
-        busy = undefined;
-        const next = queued;
-        queued = undefined;
-        if (failure !== undefined || complete || !more || next === undefined) {
-          delivering = false;
-          if (failure !== undefined || complete) return settleRead(failure);
-          if (!more) return stop();
-          return readOn();
-        }
-        start(next);
-        armIfWaiting();
-        if (!closed && failure === undefined) socket.resume(); // the freed buffer takes the next read
-      },
-      (error: unknown) => {
-        busy = undefined;
-        queued = undefined;
-        delivering = false;
-        if (failure !== undefined || complete) return settleRead(failure);
-        fail(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+  const settleRead = (): void => {
+    if (inSink !== undefined || settleBody === undefined || !TERMINAL.has(phase)) return;
+    const settle = settleBody;
+    settleBody = undefined;
+    if (phase === 'failed') settle.reject(error as Error);
+    else settle.resolve();
   };
 
-  const onHead = (data: Buffer): void => {
-    headParts.push(Buffer.from(data)); // the read buffer is reused: keep a copy of the head bytes
-    headLength += data.length;
-    const all = headParts.length === 1 ? (headParts[0] as Buffer) : Buffer.concat(headParts);
-    headParts = [all];
-    const end = all.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (headLength > MAX_HEAD) fail(netError('the response head is larger than 64 KiB'));
+  /** Decodes one chunk and hands its body slices to the sink; `delivered` follows. */
+  const deliver = (data: Buffer): void => {
+    const slices: Buffer[] = [];
+    // The decoder's slices are views of `data`, so Buffers too.
+    const step = (decoder as BodyDecoder).feed(data, (s) => slices.push(s as Buffer));
+    if (step.kind === 'error') {
+      end('failed', netError(`malformed chunked body: ${step.reason}`));
       return;
     }
-    const head = parseHead(all.toString('latin1', 0, end));
-    if (typeof head === 'string') {
-      fail(netError(`malformed response: ${head}`));
+    inSink = data.buffer;
+    armIfWaiting();
+    toSink(slices).then(
+      (more) => transition({ type: 'delivered', more }),
+      (e: unknown) =>
+        transition({ type: 'sink-failed', error: e instanceof Error ? e : new Error(String(e)) }),
+    );
+  };
+  const toSink = async (slices: Buffer[]): Promise<boolean> => {
+    for (const slice of slices) {
+      if (TERMINAL.has(phase)) return false;
+      if (!(await (sink as BodySink)(slice))) return false;
+    }
+    return true;
+  };
+  /** Nothing in the sink: end at the end of the body or of the connection, else read on. */
+  const readOn = (): void => {
+    const d = decoder as BodyDecoder;
+    if (d.done) {
+      end('complete');
       return;
     }
-    const rest = all.subarray(end + 4);
-    if (head.status >= 100 && head.status < 200) {
-      // RFC 9110 §15.2: informational responses precede the final one.
-      headParts = [];
-      headLength = 0;
-      if (rest.length > 0) onHead(rest);
+    if (closed) {
+      const reason = d.close();
+      if (reason === undefined) end('complete');
+      else end('failed', netError(reason));
       return;
     }
-    const f = framingOf(head);
-    if (typeof f === 'string') {
-      fail(netError(`malformed response: ${f}`));
+    arm();
+    socket.resume();
+  };
+
+  /**
+   * Takes one event. Every change of phase happens inside this call (through the helpers above
+   * and below), so the rules of the connection read from top to bottom here.
+   */
+  const transition = (event: Event): void => {
+    if (TERMINAL.has(phase)) {
+      // Only the sink can still report, and read() waited for it.
+      if (event.type === 'delivered' || event.type === 'sink-failed') {
+        inSink = undefined;
+        queued = undefined;
+        settleRead();
+      }
       return;
     }
-    framing = f;
-    if (f.kind === 'chunked') chunked = new ChunkedDecoder();
-    headParts = [];
-    if (rest.length > 0) early = rest;
+    switch (event.type) {
+      case 'bytes':
+        if (phase === 'head') onHeadBytes(event.data);
+        else if (phase === 'paused') {
+          // Read before the pause took hold: keep it with the early bytes.
+          early = Buffer.concat(early === undefined ? [event.data] : [early, event.data]);
+        } else if (inSink !== undefined) {
+          // Both buffers hold a chunk: wait (no stall timer) until the sink frees one.
+          clearTimeout(timer);
+          queued = event.data;
+          socket.pause();
+        } else {
+          clearTimeout(timer);
+          deliver(event.data);
+        }
+        return;
+      case 'eof':
+        closed = true;
+        if (phase === 'head') end('failed', netError('the connection closed before a response'));
+        else if (phase === 'paused') {
+          // read() decides, after the bytes that came with the head.
+        } else if (inSink !== undefined)
+          clearTimeout(timer); // the delivery decides
+        else readOn();
+        return;
+      case 'read': {
+        phase = 'body';
+        sink = event.sink;
+        stallTimeout = event.stallTimeout;
+        const first = early;
+        early = undefined;
+        if (first === undefined) readOn();
+        else {
+          deliver(first);
+          if (!closed && !TERMINAL.has(phase)) socket.resume();
+        }
+        return;
+      }
+      case 'delivered': {
+        inSink = undefined;
+        const next = queued;
+        queued = undefined;
+        if (!event.more) stop();
+        else if (next === undefined) readOn();
+        else {
+          deliver(next);
+          // The freed buffer takes the next read.
+          if (!closed && !TERMINAL.has(phase)) socket.resume();
+        }
+        return;
+      }
+      case 'sink-failed':
+        inSink = undefined;
+        queued = undefined;
+        end('failed', event.error);
+        return;
+      case 'stop':
+        stop();
+        return;
+      case 'fail':
+        end('failed', event.error);
+        return;
+    }
+  };
+  /** The caller stopped: complete if every byte came anyway, else stopped. */
+  const stop = (): void => {
+    if (decoder?.done === true) end('complete');
+    else end('stopped', netError('closed by the client'));
+  };
+  const onHeadBytes = (data: Buffer): void => {
+    const step = parser.feed(data);
+    if (step.kind === 'more') return;
+    if (step.kind === 'error') {
+      end('failed', netError(`malformed response: ${step.reason}`));
+      return;
+    }
+    decoder = new BodyDecoder(step.framing);
+    // The read buffer is reused: keep a copy of the body bytes that came with the head.
+    if (step.used < data.length) early = Buffer.from(data.subarray(step.used));
+    phase = 'paused';
     socket.pause(); // until read() is called
     clearTimeout(timer);
     const settle = settleHead;
     settleHead = undefined;
-    settle?.resolve({
-      status: head.status,
-      statusMessage: head.statusMessage,
-      headers: head.headers,
-      body,
-    });
+    settle?.resolve({ ...step.head, body });
+  };
+  const onAbort = (): void => {
+    const reason: unknown = signal.reason;
+    transition({ type: 'fail', error: reason instanceof Error ? reason : netError('aborted') });
   };
 
   const socket = net.connect({
@@ -438,52 +330,35 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
       // Node asks for the next read's buffer right after each callback (and resumes into it
       // later): the buffer that is free, or that frees first when both hold a chunk (the socket
       // is then paused until the chunk being delivered is written out).
-      buffer: () => other(queued === undefined ? busy : queued.buffer),
+      buffer: () => other(queued === undefined ? inSink : queued.buffer),
       callback: (n: number, buf: Uint8Array): boolean => {
-        if (failure !== undefined || complete) return false;
-        const data = Buffer.from(buf.buffer, buf.byteOffset, n);
-        if (framing === undefined) {
-          onHead(data);
-          return framing === undefined && failure === undefined;
-        }
-        return pump(data);
+        transition({ type: 'bytes', data: Buffer.from(buf.buffer, buf.byteOffset, n) });
+        // Read on while the head is incomplete, or while the other buffer is free.
+        return phase === 'head' || (phase === 'body' && queued === undefined);
       },
     },
   });
   socket.setNoDelay(true);
-  socket.on('error', (error) => fail(netError(networkReason(error), error)));
-  socket.on('close', () => {
-    closed = true;
-    if (delivering) clearTimeout(timer); // no more bytes can come; the delivery decides
-    if (complete || failure !== undefined || delivering) return;
-    if (framing === undefined) return fail(netError('the connection closed before a response'));
-    if (!reading) return; // read() decides, after the bytes that came with the head
-    if (ended() || framing.kind === 'close') return finish();
-    fail(netError('connection closed'));
-  });
+  socket.on('error', (e) => transition({ type: 'fail', error: netError(networkReason(e), e) }));
+  socket.on('close', () => transition({ type: 'eof' }));
 
+  let reading = false;
   const body: ResponseBody = {
     read(s, readOptions) {
       if (reading) return Promise.reject(new Error('Cannot read a response body twice'));
       reading = true;
-      sink = s;
-      stallTimeout = readOptions.stallTimeout;
       return new Promise<void>((resolve, reject) => {
-        if (failure !== undefined) return reject(failure);
-        if (complete) return resolve();
+        if (phase === 'failed' || phase === 'stopped') return reject(error);
+        if (phase === 'complete') return resolve();
         settleBody = { resolve, reject };
-        const first = early;
-        early = undefined;
-        if (first === undefined) return readOn();
-        if (pump(first) && !closed) socket.resume();
+        transition({ type: 'read', sink: s, stallTimeout: readOptions.stallTimeout });
       });
     },
-    destroy(error) {
-      if (error !== undefined) fail(error);
-      else stop();
+    destroy(e) {
+      transition(e === undefined ? { type: 'stop' } : { type: 'fail', error: e });
     },
     get complete() {
-      return complete;
+      return phase === 'complete';
     },
   };
 
@@ -492,10 +367,7 @@ export function openHttp1(url: URL, options: Http1Options): Promise<Http1Respons
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     arm();
-    const target = `${url.pathname}${url.search}`;
-    let request = `GET ${target === '' ? '/' : target} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n`;
-    for (const [name, value] of Object.entries(options.headers)) request += `${name}: ${value}\r\n`;
-    socket.write(`${request}\r\n`, 'latin1');
+    socket.write(request, 'latin1');
   });
 }
 
