@@ -318,3 +318,78 @@ for (const [name, wire, pattern] of strict) {
     });
   });
 }
+
+test('openHttp1() rejects read() with the error the sink throws', async (t) => {
+  const body = fixture(500_000, 4);
+  const { url } = await rawServer(t, async (s) => {
+    s.end(
+      Buffer.concat([
+        Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`),
+        body,
+      ]),
+    );
+  });
+  const res = await openHttp1(url, {
+    headers: {},
+    signal: new AbortController().signal,
+    timeout: 2_000,
+    bufferSize: 16 * 1024,
+  });
+  const disk = new Error('disk full');
+  let calls = 0;
+  await assert.rejects(
+    res.body.read(
+      async () => {
+        if (++calls === 3) throw disk;
+        return true;
+      },
+      { stallTimeout: 2_000 },
+    ),
+    (e: unknown) => e === disk,
+  );
+  assert.equal(calls, 3);
+  assert.equal(res.body.complete, false);
+});
+
+test('openHttp1() settles read() only once the sink returns, even when destroyed meanwhile', async (t) => {
+  const { url } = await rawServer(t, async (s) => {
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc');
+  });
+  const res = await openHttp1(url, {
+    headers: {},
+    signal: new AbortController().signal,
+    timeout: 2_000,
+  });
+  let release: () => void = () => undefined;
+  let sinkReturned = false;
+  let entered: () => void = () => undefined;
+  const inSink = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  const reading = res.body.read(
+    async () => {
+      entered();
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      sinkReturned = true;
+      return true;
+    },
+    { stallTimeout: 2_000 },
+  );
+  await inSink;
+  const reason = new Error('shutting down');
+  res.body.destroy(reason);
+  let settled = false;
+  reading.then(
+    () => undefined,
+    () => {
+      settled = true;
+    },
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(settled, false, 'read() waits for the sink');
+  release();
+  await assert.rejects(reading, (e: unknown) => e === reason);
+  assert.equal(sinkReturned, true);
+});
