@@ -12,12 +12,16 @@
  *
  * The socket side is a small state machine in `http1-exchange.ts` (named phases, one
  * `transition()`) that moves bytes between the socket, the two buffers and the sink. What the
- * bytes mean is decided by pure modules beside it, tested without sockets and against Node's own parser (llhttp):
- * `http1-head.ts` reads the status line, the fields and the framing (RFC 9112 §4-§6.3; 1xx
- * responses skipped, RFC 9110 §15.2), `http1-body.ts` decodes Content-Length, chunked (§7.1) and
- * read-until-close bodies, and `http1-request.ts` writes the request and refuses a field that
- * would break it. Every request carries `Connection: close`: one request per connection keeps the
- * framing simple, and a download opens only a handful of requests.
+ * bytes mean is decided by pure modules beside it, tested without sockets and against Node's own
+ * parser (llhttp, test/integration/get.http1-llhttp.test.ts): `http1-head.ts` reads the status
+ * line, the fields and the framing (RFC 9112 §4-§6.3; 1xx responses skipped, RFC 9110 §15.2),
+ * `http1-body.ts` decodes Content-Length, chunked (§7.1) and read-until-close bodies, and
+ * `http1-request.ts` writes the request and refuses a field that would break it. Every request
+ * carries `Connection: close`: one request per connection keeps the framing simple, and a
+ * download opens only a handful of requests. Malformed input is refused where llhttp refuses it
+ * (a bare LF, whitespace before a colon, Content-Length with Transfer-Encoding, a duplicate
+ * Content-Length), except where the RFC requires a recipient to accept (obs-fold, BWS in chunk
+ * extensions).
  */
 import { Exchange } from './http1-exchange.js';
 import { formatRequest } from './http1-request.js';
