@@ -6,9 +6,9 @@
  */
 import net from 'node:net';
 import { NetworkError } from '../../errors.js';
-import type { BodySink, Http1Options, Http1Response, ResponseBody } from './http1.js';
 import { BodyDecoder } from './http1-body.js';
 import { HeadParser } from './http1-head.js';
+import type { BodySink, Http1Options, Http1Response, ResponseBody } from './http1-types.js';
 
 /** Where a connection is. Each event moves it along in `transition()`, nowhere else. */
 type Phase =
