@@ -222,6 +222,31 @@ export function idleAction(
   return best === undefined ? { kind: 'none' } : { kind: 'race', index: best.i };
 }
 
+/** One of the two connections fetching the same remainder in a race. */
+export interface RaceSide {
+  /** Next byte it writes. */
+  cursor: number;
+  /** Exclusive end of the remainder (the same for both sides). */
+  end: number;
+  /** Whether it is the connection that joined the race (`idleAction()`'s `race`), not the slow
+   * connection that was raced. */
+  racer: boolean;
+}
+
+/**
+ * Whether `writer`, which has just written, ends the race by stopping `rival` (ARCHITECTURE.md
+ * field gap 4). The racer starts at the slow connection's cursor but a request later, so the slow
+ * connection is usually a few bytes ahead before the racer's first byte arrives: being ahead says
+ * nothing about it, and stopping the racer then would leave the tail to the slow connection with
+ * no race left. So the racer stops the slow connection once it has caught up with it (it went
+ * from behind to level: the faster one), and the slow connection stops the racer only by
+ * finishing the remainder (then every byte the racer still wants is written).
+ */
+export function endsRace(writer: RaceSide, rival: RaceSide): boolean {
+  if (writer.cursor >= writer.end) return true;
+  return writer.racer && writer.cursor >= rival.cursor;
+}
+
 /** One connection's speed record for `slowSegments()`. */
 export interface SpeedRecord {
   /** Bytes per second over the last few seconds; undefined until measured. */

@@ -2,7 +2,8 @@
  * An origin in memory, behind the engine's `Transport` seam: it answers range requests for a
  * buffer the way a conforming server does (206 with Content-Range, a strong ETag, If-Range), with
  * no socket. Each request can be scripted: answer with a status, or hold the body at a byte until
- * the test releases it (so a test waits for a condition, never for a time).
+ * the test releases it (so a test waits for a condition, never for a time). It records how much
+ * of each body it delivered.
  */
 import type { Transport } from '../../src/client/engine/transfer.js';
 import type {
@@ -18,6 +19,12 @@ export interface SeenRequest {
   /** The Range asked for, `[start, end)`; undefined without Range. */
   range: { start: number; end: number | undefined } | undefined;
   ifRange: string | undefined;
+  /** Body bytes handed to the engine so far. */
+  sent: number;
+  /** Whether the whole body was handed over. */
+  finished: boolean;
+  /** Whether the response is over: its body read to the end, failed or destroyed. */
+  ended: boolean;
 }
 
 /** What to do with one request; undefined: answer it normally. */
@@ -31,6 +38,11 @@ export type Script =
   | {
       /** Deliver the body up to this file offset, then fail as a reset connection does. */
       resetAt: number;
+    }
+  | {
+      /** Asked before each chunk with the chunk's file offset: a promise holds the chunk back
+       * until it settles (or the body is destroyed); undefined delivers it at once. */
+      gate: (at: number) => Promise<void> | undefined;
     }
   | undefined;
 
@@ -57,6 +69,9 @@ export function memoryOrigin(
       url,
       range: o.range ?? undefined,
       ifRange: o.ifRange,
+      sent: 0,
+      finished: false,
+      ended: false,
     };
     requests.push(seen);
     for (const w of [...waiters]) {
@@ -67,20 +82,30 @@ export function memoryOrigin(
     }
     const script = options.script?.(seen);
     if (script !== undefined && 'status' in script) {
-      return response(url, script.status, script.headers ?? {}, Buffer.alloc(0), o.signal);
+      return response(url, script.status, script.headers ?? {}, Buffer.alloc(0), o.signal, seen);
     }
     const headers: Record<string, string> = { etag, 'accept-ranges': 'bytes' };
     const range = seen.range;
     const useRange = range !== undefined && (seen.ifRange === undefined || seen.ifRange === etag);
     if (!useRange) {
       headers['content-length'] = String(data.length);
-      return response(url, 200, headers, data, o.signal, 0, chunk, script);
+      return response(url, 200, headers, data, o.signal, seen, 0, chunk, script);
     }
     const start = range.start;
     const end = Math.min(range.end ?? data.length, data.length);
     headers['content-range'] = `bytes ${start}-${end - 1}/${data.length}`;
     headers['content-length'] = String(end - start);
-    return response(url, 206, headers, data.subarray(start, end), o.signal, start, chunk, script);
+    return response(
+      url,
+      206,
+      headers,
+      data.subarray(start, end),
+      o.signal,
+      seen,
+      start,
+      chunk,
+      script,
+    );
   };
   return {
     transport,
@@ -99,6 +124,7 @@ function response(
   headers: Record<string, string>,
   body: Buffer,
   signal: AbortSignal,
+  seen: SeenRequest,
   offset = 0,
   chunk = 16 * 1024,
   script?: Script,
@@ -114,40 +140,54 @@ function response(
     headers,
     body: {
       async read(sink) {
-        let hold = script !== undefined && 'holdAt' in script ? script : undefined;
-        const resetAt = script !== undefined && 'resetAt' in script ? script.resetAt : Infinity;
-        for (let at = 0; at < body.length; ) {
-          if (offset + at >= resetAt) {
-            throw new NetworkError(`Cannot download "${url}": connection reset`);
-          }
-          if (hold !== undefined && offset + at >= hold.holdAt) {
-            // Held: wait for the release, a destroy() or an abort.
-            const release = hold.release;
-            hold = undefined;
-            await new Promise<void>((resolve) => {
+        try {
+          let hold = script !== undefined && 'holdAt' in script ? script : undefined;
+          const resetAt = script !== undefined && 'resetAt' in script ? script.resetAt : Infinity;
+          const gate = script !== undefined && 'gate' in script ? script.gate : undefined;
+          /** Waits for `until`, a destroy() or an abort. */
+          const held = (until: Promise<void>): Promise<void> =>
+            new Promise<void>((resolve) => {
               wake = resolve;
               signal.addEventListener('abort', () => resolve(), { once: true });
-              void release.then(resolve);
+              void until.then(resolve);
+            }).then(() => {
+              wake = undefined;
             });
-            wake = undefined;
+          for (let at = 0; at < body.length; ) {
+            if (offset + at >= resetAt) {
+              throw new NetworkError(`Cannot download "${url}": connection reset`);
+            }
+            if (hold !== undefined && offset + at >= hold.holdAt) {
+              // Held: wait for the release, a destroy() or an abort.
+              const release = hold.release;
+              hold = undefined;
+              await held(release);
+            }
+            const gated = destroyed === undefined ? gate?.(offset + at) : undefined;
+            if (gated !== undefined) await held(gated);
+            if (signal.aborted) throw signal.reason;
+            if (destroyed !== undefined) {
+              if (destroyed.error !== undefined) throw destroyed.error;
+              return;
+            }
+            let n = Math.min(chunk, body.length - at);
+            if (hold !== undefined) n = Math.min(n, hold.holdAt - offset - at);
+            n = Math.min(n, Math.max(1, resetAt - offset - at));
+            seen.sent += n;
+            // A copy: the engine may keep nothing of a chunk after the sink returns.
+            const more = await sink(Buffer.from(body.subarray(at, at + n)));
+            at += n;
+            if (at === body.length) seen.finished = true;
+            if (!more) return;
           }
-          if (signal.aborted) throw signal.reason;
-          if (destroyed !== undefined) {
-            if (destroyed.error !== undefined) throw destroyed.error;
-            return;
-          }
-          let n = Math.min(chunk, body.length - at);
-          if (hold !== undefined) n = Math.min(n, hold.holdAt - offset - at);
-          n = Math.min(n, Math.max(1, resetAt - offset - at));
-          // A copy: the engine may keep nothing of a chunk after the sink returns.
-          const more = await sink(Buffer.from(body.subarray(at, at + n)));
-          at += n;
-          if (!more) return;
+          complete = true;
+        } finally {
+          seen.ended = true;
         }
-        complete = true;
       },
       destroy(error) {
         destroyed ??= { error };
+        seen.ended = true;
         wake?.();
       },
       get complete() {

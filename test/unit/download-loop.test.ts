@@ -18,6 +18,7 @@ import {
   type Script,
   type SeenRequest,
 } from '../helpers/memory-transport.js';
+import { waitFor } from '../helpers/wait.js';
 
 const KiB = 1024;
 const URL = 'http://origin.test/file.bin';
@@ -88,6 +89,58 @@ test('DownloadLoop: an idle connection steals half of a stuck segment', async (t
   // steal come before that chunk was written, [192 KiB + 32 KiB, 256 KiB)).
   assert.equal(thief?.range?.end, 256 * KiB);
   assert.ok([224 * KiB, 232 * KiB].includes(thief?.range?.start ?? 0), `${thief?.range?.start}`);
+});
+
+test("DownloadLoop: a racer whose first byte comes after the slow connection's next one still takes the tail", async (t) => {
+  const dir = await folder(t);
+  const data = bytes(256 * KiB, 9);
+  // Two 128 KiB segments, too small to split with 64 KiB minimum: only a race can help the slow
+  // one. The probe (bytes=0-) serves [0, 128 KiB): 16 KiB, then nothing until the racer asks;
+  // then one more chunk, then nothing while the racer's response is open (slow, not stalled). The
+  // racer's first chunk waits until that chunk is written, as a request a round trip behind a
+  // slow connection's next packet does on a loaded machine.
+  const isRacer = (r: SeenRequest) => r.n > 1 && r.range?.start === 16 * KiB;
+  let racerBehind!: () => void;
+  const slowAhead = new Promise<void>((resolve) => {
+    racerBehind = resolve;
+  });
+  const origin = memoryOrigin(data, {
+    script: (r): Script => {
+      if (r.n === 1) {
+        return {
+          gate: (at) => {
+            if (at === 16 * KiB) return origin.waitForRequest(isRacer).then(() => undefined);
+            if (at !== 32 * KiB) return undefined;
+            racerBehind(); // the chunk [16 KiB, 32 KiB) is written
+            const racer = origin.requests.find(isRacer);
+            return waitFor('the racer to end', () => racer?.ended).then(() => undefined);
+          },
+        };
+      }
+      if (isRacer(r)) return { gate: (at) => (at === 16 * KiB ? slowAhead : undefined) };
+      return undefined;
+    },
+  });
+  // A clock that runs ahead, so that the stalled connection's speed is measured at the first
+  // speed ticks.
+  let clock = 0;
+  const out = join(dir, 'out.bin');
+  const result = await run(origin, {
+    output: out,
+    connections: 2,
+    minSegment: 64 * KiB,
+    now: () => (clock += 100),
+  }).done;
+  assert.deepEqual(await readFile(out), data);
+  const slow = origin.requests[0];
+  const racer = origin.requests.find(isRacer);
+  const ranges = origin.requests.map((r) => `${r.range?.start}-${r.range?.end}: ${r.sent}`);
+  assert.deepEqual(racer?.range, { start: 16 * KiB, end: 128 * KiB }, ranges.join(', '));
+  assert.equal(racer?.finished, true, `the racer fetched the remainder: ${ranges.join(', ')}`);
+  assert.equal(slow?.sent, 32 * KiB, 'the slow connection stopped where the racer caught up');
+  assert.equal(slow?.finished, false);
+  // What racing cost: the chunk both wrote.
+  assert.equal(result.fetchedBytes, data.length + 16 * KiB);
 });
 
 test('DownloadLoop: a connection reset mid-body is retried from the byte it reached', async (t) => {

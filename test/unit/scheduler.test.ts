@@ -96,6 +96,64 @@ test('Claim.overtake() stops the rival once the racer has caught up with it', ()
   assert.equal(slow.rival, undefined);
 });
 
+test('Claim.overtake(): the raced claim writing before the racer has a byte does not stop it', () => {
+  const s = scheduler(2, 64 * KiB);
+  s.plan(128 * KiB, [{ start: 0, end: 64 * KiB }]);
+  const slow = s.take() as Claim;
+  slow.advance(100 * KiB);
+  slow.received = 1;
+  s.sampleSpeeds(0);
+  slow.received = 2;
+  s.sampleSpeeds(1_000);
+  const racer = s.take() as Claim;
+  let racerStopped = false;
+  let slowStopped = false;
+  racer.stop = () => {
+    racerStopped = true;
+  };
+  slow.stop = () => {
+    slowStopped = true;
+  };
+  // The slow connection's next chunk lands while the racer's request is on its way.
+  slow.advance(104 * KiB);
+  slow.overtake();
+  assert.equal(racerStopped, false, 'the racer keeps racing');
+  assert.equal(racer.end, 128 * KiB);
+  assert.equal(racer.rival, slow);
+  // The racer's first chunk catches up: now the slow connection stops.
+  racer.advance(116 * KiB);
+  racer.overtake();
+  assert.equal(slowStopped, true);
+  assert.equal(slow.end, 104 * KiB);
+  assert.equal(racer.end, 128 * KiB);
+});
+
+test('Claim.overtake(): the raced claim stops the racer by finishing first', () => {
+  const s = scheduler(2, 64 * KiB);
+  s.plan(128 * KiB, [{ start: 0, end: 64 * KiB }]);
+  const slow = s.take() as Claim;
+  slow.advance(100 * KiB);
+  slow.received = 1;
+  s.sampleSpeeds(0);
+  slow.received = 2;
+  s.sampleSpeeds(1_000);
+  const racer = s.take() as Claim;
+  let racerStopped = false;
+  racer.stop = () => {
+    racerStopped = true;
+  };
+  slow.advance(110 * KiB);
+  slow.overtake();
+  racer.advance(104 * KiB);
+  racer.overtake(); // still behind
+  assert.equal(racerStopped, false);
+  slow.advance(128 * KiB);
+  slow.overtake();
+  assert.equal(racerStopped, true);
+  assert.equal(racer.end, 104 * KiB, 'the racer keeps what it wrote and wants nothing more');
+  assert.equal(racer.rival, undefined);
+});
+
 test('Scheduler.refuse() gives the rest back to the pool and lowers the limit', () => {
   const s = scheduler(3);
   s.plan(192 * KiB, []); // [0, 48 KiB), [48 KiB, 96 KiB), [96 KiB, 192 KiB)

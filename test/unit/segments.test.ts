@@ -3,12 +3,14 @@ import { test } from 'node:test';
 import {
   addSpan,
   connectionsFor,
+  endsRace,
   heldPrefix,
   type IdleAction,
   idleAction,
   missingSpans,
   normalizeSpans,
   planSegments,
+  type RaceSide,
   type RunningSegment,
   type Span,
   type SpeedRecord,
@@ -199,6 +201,36 @@ const idleCases: [string, RunningSegment[], IdleAction][] = [
 for (const [name, active, expected] of idleCases) {
   test(`idleAction() ${name}`, () => {
     assert.deepEqual(idleAction(active, { minBytes: 128 * KiB, minRaceMs: 500 }), expected);
+  });
+}
+
+const racer = (cursor: number, end = 1000): RaceSide => ({ cursor, end, racer: true });
+const raced = (cursor: number, end = 1000): RaceSide => ({ cursor, end, racer: false });
+
+const raceCases: [string, RaceSide, RaceSide, boolean][] = [
+  // The race starts with both at 100; the raced connection writes before the racer's first byte.
+  [
+    'the raced connection ahead of a racer that has no byte yet goes on',
+    raced(104),
+    racer(100),
+    false,
+  ],
+  [
+    'the raced connection ahead of a racer that is catching up goes on',
+    raced(300),
+    racer(250),
+    false,
+  ],
+  ['the raced connection level with the racer goes on', raced(300), racer(300), false],
+  ['the raced connection that finishes stops the racer', raced(1000), racer(600), true],
+  ['the racer still behind goes on', racer(250), raced(300), false],
+  ['the racer that catches up stops the raced connection', racer(300), raced(300), true],
+  ['the racer that gets ahead stops the raced connection', racer(400), raced(300), true],
+  ['the racer that finishes stops the raced connection', racer(1000), raced(990), true],
+];
+for (const [name, writer, rival, expected] of raceCases) {
+  test(`endsRace(): ${name}`, () => {
+    assert.equal(endsRace(writer, rival), expected);
   });
 }
 

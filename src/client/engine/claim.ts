@@ -2,14 +2,19 @@
  * `Claim`: the bytes `[cursor, end)` one connection fetches. The connection that holds it moves
  * the cursor (`advance()`) and counts what it receives; the scheduler lowers the end when another
  * connection steals the upper part (`cutAt()`), pairs it in a race (`Claim.race()`) and asks for a
- * reconnect (`requestRestart()`); in a race the rival that gets ahead stops it (`overtake()`).
+ * reconnect (`requestRestart()`); in a race the racer that catches up stops the slow claim, and
+ * the slow claim stops the racer only by finishing first (`overtake()`, core endsRace()).
  * Those are the only ways its state changes. Its speed record is the scheduler's own.
  */
+import { endsRace, type RaceSide } from '../../core/segments.js';
+
 export class Claim {
   #cursor: number;
   #end: number;
   #rival: Claim | undefined;
   #raced = false;
+  /** It joined a race for another claim's remainder (`Claim.race()`'s `racer`). */
+  #racer = false;
   #restarting = false;
   /** End of the bytes received and being written: a steal splits above this, not `cursor`.
    * Written by the connection. */
@@ -56,6 +61,7 @@ export class Claim {
     victim.#rival = racer;
     racer.#raced = true;
     victim.#raced = true;
+    racer.#racer = true;
   }
 
   /** The connection is done with this claim: its rival, if any, races no one now. */
@@ -92,14 +98,19 @@ export class Claim {
   }
 
   /**
-   * After a write in a race: once this claim's cursor reaches its rival's, every byte the rival
-   * still wants is written or will be written here, so the rival stops.
+   * After a write in a race: stops the rival when this write decides the race (core
+   * endsRace()): the racer has caught up with the slow claim, or the slow claim has finished.
+   * Either way every byte the rival still wants is written or will be written here.
    */
   overtake(): void {
     const rival = this.#rival;
-    if (rival === undefined || this.#cursor < rival.#cursor) return;
+    if (rival === undefined || !endsRace(this.#side(), rival.#side())) return;
     this.leaveRace();
     rival.#end = Math.min(rival.#end, rival.#cursor);
     rival.stop?.();
+  }
+
+  #side(): RaceSide {
+    return { cursor: this.#cursor, end: this.#end, racer: this.#racer };
   }
 }

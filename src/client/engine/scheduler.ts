@@ -121,8 +121,9 @@ export class Scheduler {
       return this.#activate(claim);
     }
     // A race: both fetch the same bytes from the same version (every 206 is checked against the
-    // journal's validators), so writing them twice at the same offsets is harmless. Whichever
-    // cursor gets ahead wins; the other is stopped (`Claim.overtake()`).
+    // journal's validators), so writing them twice at the same offsets is harmless. The racer
+    // stops the victim once it catches up; the victim stops the racer only by finishing first
+    // (`Claim.overtake()`, core endsRace()).
     const claim = new Claim(victim.cursor, victim.end);
     Claim.race(claim, victim);
     this.#races++;
