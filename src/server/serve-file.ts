@@ -10,10 +10,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname } from 'node:path';
 import { contentType } from 'mime-types';
 import { type BodyPart, type PlanOptions, planResponse } from '../core/respond.js';
+import {
+  cut,
+  endWith,
+  isClosed,
+  needsDrain,
+  type Request,
+  type Response,
+  writeChunk,
+} from './exchange.js';
 
 export interface ServeFileOptions {
   /** Most range-specs honoured in one Range header; more and the whole file is sent. @default 100 */
@@ -86,8 +94,8 @@ export function openForServing(path: string): OpenFile {
  * be opened or is not a regular file (the caller maps ENOENT/EACCES to a status).
  */
 export async function serveFile(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: Request,
+  res: Response,
   filePath: string,
   options: ServeFileOptions = {},
 ): Promise<void> {
@@ -109,8 +117,8 @@ export async function serveFile(
  * sees a truncated transfer and never a silently wrong body.
  */
 export async function sendOpenFile(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: Request,
+  res: Response,
   file: OpenFile,
   type: string,
   options: ServeFileOptions = {},
@@ -156,7 +164,7 @@ export async function sendOpenFile(
       return;
     }
     res.writeHead(plan.status, plan.headers);
-    res.end(body);
+    endWith(res, body);
     return;
   }
   res.writeHead(plan.status, plan.headers);
@@ -237,9 +245,9 @@ function giveBuffer(buf: Buffer) {
  * Resolves true once the response can take more data, false if it closed first (or, with
  * `withinMs`, if it still cannot after that long).
  */
-function writable(res: ServerResponse, withinMs?: number): Promise<boolean> | boolean {
-  if (res.destroyed) return false;
-  if (!res.writableNeedDrain) return true;
+function writable(res: Response, withinMs?: number): Promise<boolean> | boolean {
+  if (isClosed(res)) return false;
+  if (!needsDrain(res)) return true;
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
       res.off('drain', drained);
@@ -269,11 +277,7 @@ const READ_AHEAD_GRACE_MS = 100;
  * makes its response hold one chunk (the one the socket is stuck on), and the server's send
  * timeout (server.ts) cuts it. Returns false if the client went away or the file shrank.
  */
-async function writeLargeBody(
-  res: ServerResponse,
-  fd: number,
-  parts: BodyPart[],
-): Promise<boolean> {
+async function writeLargeBody(res: Response, fd: number, parts: BodyPart[]): Promise<boolean> {
   // The parts in order, file slices cut into reads of at most CHUNK bytes, made as they are
   // needed (a list of every slice of an 8 GiB file would cost more than the chunk itself).
   const items = bodyItems(parts);
@@ -301,37 +305,37 @@ async function writeLargeBody(
       item = items.next();
       if (!(await writable(res))) return false;
       if (current instanceof Uint8Array) {
-        res.write(current);
+        writeChunk(res, current);
         continue;
       }
       const read = await (ahead ?? readSlice(current));
       ahead = undefined;
       if (read === undefined) return false;
       const { buf, n } = read;
-      if (res.destroyed) {
+      if (isClosed(res)) {
         giveBuffer(buf);
         return false;
       }
       if (n < current.end - current.start + 1) {
         // The file is shorter than when it was stat'ed: the promised Content-Length cannot be met.
         giveBuffer(buf);
-        res.destroy();
+        cut(res);
         return false;
       }
-      res.write(n === CHUNK ? buf : buf.subarray(0, n), () => giveBuffer(buf));
+      writeChunk(res, n === CHUNK ? buf : buf.subarray(0, n), () => giveBuffer(buf));
       const following = item.done ? undefined : item.value;
       if (following !== undefined && !(following instanceof Uint8Array)) {
         const reading = readSlice(following);
         // Read ahead only while the client keeps up: a read that finds the socket still full
         // for READ_AHEAD_GRACE_MS is given back, and read again once it drains.
         ahead = reading.then(async (result) => {
-          if (res.destroyed || (await writable(res, READ_AHEAD_GRACE_MS))) return result;
+          if (isClosed(res) || (await writable(res, READ_AHEAD_GRACE_MS))) return result;
           giveBuffer(result.buf);
           return (await writable(res)) ? readSlice(following) : undefined;
         });
       }
     }
-    return !res.destroyed;
+    return !isClosed(res);
   } finally {
     if (ahead !== undefined) {
       ahead.then(
