@@ -17,6 +17,7 @@ import {
   cut,
   endWith,
   isClosed,
+  isHttp2,
   needsDrain,
   type Request,
   type Response,
@@ -37,6 +38,12 @@ export interface ServeFileOptions {
  * queued in the server, so this bounds what a stalled response holds.
  */
 const CHUNK = 256 * 1024;
+/**
+ * The same for an HTTP/2 stream: a connection carries up to 100 streams (server.ts), so a client
+ * stalling them all holds 100 chunks; a smaller chunk keeps that near what one HTTP/1.1
+ * connection can hold (6.4 MiB, as nginx's http2 output buffers allow).
+ */
+const H2_CHUNK = 64 * 1024;
 /** Bodies up to this size are read in one synchronous read and sent with the headers. */
 const SMALL_BODY = 64 * 1024;
 /** O_NONBLOCK: opening a FIFO must not wait for a writer; no effect on regular files. */
@@ -216,13 +223,13 @@ interface Slice {
   end: number;
 }
 
-/** The body in write order: literal bytes, and file slices of at most CHUNK bytes. */
-function* bodyItems(parts: BodyPart[]): Generator<Uint8Array | Slice> {
+/** The body in write order: literal bytes, and file slices of at most `chunk` bytes. */
+function* bodyItems(parts: BodyPart[], chunk: number): Generator<Uint8Array | Slice> {
   for (const part of parts) {
     if ('bytes' in part) yield part.bytes;
     else {
-      for (let at = part.start; at <= part.end; at += CHUNK) {
-        yield { start: at, end: Math.min(part.end, at + CHUNK - 1) };
+      for (let at = part.start; at <= part.end; at += chunk) {
+        yield { start: at, end: Math.min(part.end, at + chunk - 1) };
       }
     }
   }
@@ -232,13 +239,17 @@ function* bodyItems(parts: BodyPart[]): Generator<Uint8Array | Slice> {
  * Buffers of CHUNK bytes that no response holds now, shared by all responses (a response that must
  * wait for its client gives its read-ahead back here instead of sitting on it).
  */
-const idle: Buffer[] = [];
+const idle = new Map<number, Buffer[]>([
+  [CHUNK, []],
+  [H2_CHUNK, []],
+]);
 const IDLE_MAX = 16;
-function takeBuffer(): Buffer {
-  return idle.pop() ?? Buffer.allocUnsafe(CHUNK);
+function takeBuffer(size: number): Buffer {
+  return idle.get(size)?.pop() ?? Buffer.allocUnsafe(size);
 }
 function giveBuffer(buf: Buffer) {
-  if (idle.length < IDLE_MAX) idle.push(buf);
+  const pool = idle.get(buf.length);
+  if (pool !== undefined && pool.length < IDLE_MAX) pool.push(buf);
 }
 
 /**
@@ -280,11 +291,12 @@ const READ_AHEAD_GRACE_MS = 100;
 async function writeLargeBody(res: Response, fd: number, parts: BodyPart[]): Promise<boolean> {
   // The parts in order, file slices cut into reads of at most CHUNK bytes, made as they are
   // needed (a list of every slice of an 8 GiB file would cost more than the chunk itself).
-  const items = bodyItems(parts);
+  const chunk = isHttp2(res) ? H2_CHUNK : CHUNK;
+  const items = bodyItems(parts, chunk);
   let item = items.next();
   let ahead: Promise<{ buf: Buffer; n: number } | undefined> | undefined;
   const readSlice = async (slice: Slice) => {
-    const buf = takeBuffer();
+    const buf = takeBuffer(chunk);
     const want = slice.end - slice.start + 1;
     try {
       let n = 0;
@@ -322,7 +334,7 @@ async function writeLargeBody(res: Response, fd: number, parts: BodyPart[]): Pro
         cut(res);
         return false;
       }
-      writeChunk(res, n === CHUNK ? buf : buf.subarray(0, n), () => giveBuffer(buf));
+      writeChunk(res, n === chunk ? buf : buf.subarray(0, n), () => giveBuffer(buf));
       const following = item.done ? undefined : item.value;
       if (following !== undefined && !(following instanceof Uint8Array)) {
         const reading = readSlice(following);

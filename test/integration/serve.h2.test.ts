@@ -337,3 +337,23 @@ test('ranged serve with one TLS file, a missing file or a bad certificate: one l
     assert.equal(res.stdout, '');
   }
 });
+
+test('https: a TLS handshake never started, or HTTP/1.1 headers never finished, is cut by the header timeout', async (t) => {
+  const { url } = await setup(t, { headersTimeout: 300 });
+  const port = Number(new URL(url).port);
+  const { connect: tcpConnect } = await import('node:net');
+  const { connect: tlsConnect } = await import('node:tls');
+  const silent = tcpConnect(port, '127.0.0.1');
+  silent.on('error', () => {});
+  const partial = tlsConnect(
+    { port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] },
+    () => partial.write('GET /data.bin HTTP/1.1\r\nHost: x\r\n'),
+  );
+  let answer = '';
+  partial.on('data', (d: Buffer) => {
+    answer += d.toString('latin1');
+  });
+  partial.on('error', () => {});
+  await Promise.all([once(silent, 'close'), once(partial, 'close')]);
+  assert.match(answer, /^HTTP\/1\.1 408 /);
+});
