@@ -18,6 +18,15 @@ export {
 } from './core/backoff.js';
 export { type ContentRange, formatContentRange, parseContentRange } from './core/content-range.js';
 export {
+  CORS_ALLOWED_HEADERS,
+  CORS_EXPOSED_HEADERS,
+  type CorsDecision,
+  type CorsPolicy,
+  type CorsRequest,
+  parseCorsPolicy,
+  planCors,
+} from './core/cors.js';
+export {
   type DecodedJournal,
   decodeJournal,
   encodeJournal,
@@ -73,3 +82,4 @@ export {
 } from './server/handler.js';
 export { type ServeFileOptions, serveFile } from './server/serve-file.js';
 export { type RunningServer, type ServerOptions, startServer } from './server/server.js';
+export type { TlsOptions } from './server/tls.js';

@@ -357,3 +357,32 @@ test('https: a TLS handshake never started, or HTTP/1.1 headers never finished, 
   await Promise.all([once(silent, 'close'), once(partial, 'close')]);
   assert.match(answer, /^HTTP\/1\.1 408 /);
 });
+
+test('https/1.1: a client that stops reading is cut after the send timeout', async (t) => {
+  // Big enough not to fit in the loopback socket's buffers.
+  const big = 32 * 1024 * 1024;
+  const tree = await makeTree({ 'data.bin': bytes(big) });
+  t.after(tree.cleanup);
+  const cert = certificate();
+  const log: string[] = [];
+  const { url } = await listen(t, {
+    root: tree.dir,
+    tls: { cert: cert.cert, key: cert.key },
+    sendTimeout: 300,
+    log: (line: string) => log.push(line),
+  });
+  const { connect: tlsConnect } = await import('node:tls');
+  const socket = tlsConnect(
+    { port: Number(new URL(url).port), host: '127.0.0.1', rejectUnauthorized: false },
+    () => socket.write('GET /data.bin HTTP/1.1\r\nHost: x\r\n\r\n'),
+  );
+  t.after(() => socket.destroy());
+  socket.on('error', () => {});
+  socket.once('data', () => socket.pause()); // takes nothing more: the server's buffers fill
+  // The server's side: the response ends cut, with less than the file sent.
+  const line = await waitFor('the cut response in the access log', () =>
+    log.find((l) => /^GET \/data\.bin 200\(aborted\) \d+ \d+ms$/.test(l)),
+  );
+  const sent = Number(line.split(' ')[3]);
+  assert.ok(sent > 0 && sent < big, line);
+});
