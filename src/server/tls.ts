@@ -91,5 +91,10 @@ export function loadTlsFiles(
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString('latin1'))) {
     throw new UsageError(`Cannot use --tls-key "${keyPath}": no PEM private key in it`);
   }
+  if (/ENCRYPTED/.test(key.toString('latin1'))) {
+    throw new UsageError(
+      `Cannot use --tls-key "${keyPath}": the key is encrypted (decrypt it first: openssl pkey -in KEY -out PLAIN)`,
+    );
+  }
   return { cert, key };
 }

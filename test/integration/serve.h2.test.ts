@@ -312,6 +312,17 @@ test('ranged serve with one TLS file, a missing file or a bad certificate: one l
     },
   );
   await writeFile(other, otherKey);
+  const encrypted = join(tree.dir, 'encrypted-key.pem');
+  await run('openssl', [
+    'pkey',
+    '-in',
+    keyPath,
+    '-aes256',
+    '-passout',
+    'pass:x',
+    '-out',
+    encrypted,
+  ]);
   const cases: [string[], RegExp][] = [
     [['--tls-cert', cert.certPath], /--tls-cert needs --tls-key/],
     [['--tls-key', keyPath], /--tls-key needs --tls-cert/],
@@ -326,6 +337,7 @@ test('ranged serve with one TLS file, a missing file or a bad certificate: one l
       ['--tls-cert', cert.certPath, '--tls-key', other],
       /Cannot use the TLS certificate and key: key values mismatch/,
     ],
+    [['--tls-cert', cert.certPath, '--tls-key', encrypted], /the key is encrypted/],
   ];
   for (const [args, message] of cases) {
     const res = await runCli(['serve', tree.dir, '--port', '0', ...args]);
