@@ -24,3 +24,4 @@ export {
 } from './server/handler.js';
 export { type ServeFileOptions, serveFile } from './server/serve-file.js';
 export { type RunningServer, type ServerOptions, startServer } from './server/server.js';
+export type { TlsOptions } from './server/tls.js';

@@ -1,9 +1,14 @@
 /** `ranged serve [DIR]`: the CLI shell over startServer(). */
 import cluster, { type Worker } from 'node:cluster';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseCorsPolicy } from '../core/cors.js';
+import { isEveryInterface, lanUrls } from '../core/lan-urls.js';
 import { UsageError } from '../errors.js';
-import { type ServerOptions, startServer } from '../server/server.js';
+import { CLOSE_GRACE_MS, type ServerOptions, startServer } from '../server/server.js';
+import { loadTlsFiles } from '../server/tls.js';
+
+export { isEveryInterface } from '../core/lan-urls.js';
 
 export const SERVE_HELP = `Usage: ranged serve [DIR] [options]
 
@@ -24,14 +29,22 @@ Options:
                       (default 1024)
       --send-timeout S
                       cut a response whose client has taken no byte for S seconds (default 30)
+      --tls-cert FILE --tls-key FILE
+                      serve HTTPS with this PEM certificate (chain) and key: HTTP/2 and
+                      HTTP/1.1 on the same port, chosen by ALPN; both files are needed
+      --cors [ORIGIN] let web pages on other origins read the files and seek in media (CORS):
+                      any origin, or only ORIGIN when an http(s):// origin follows
+                      (a word that is not one stays the folder: --cors ./dir)
   -h, --help          show this help
 
 Folders without an index file get a listing page (JSON with Accept: application/json),
 1,000 entries a page (?page=N). Nothing outside DIR is ever served or listed: what is opened is
 checked after opening, so a symlink swapped in meanwhile cannot lead out.
 
-Once listening, prints one line with http://HOST:PORT on stdout. SIGINT or SIGTERM stops
-accepting, lets in-flight responses finish (up to 10 s) and exits 0.
+Once listening, prints one line with http://HOST:PORT (https:// with --tls-cert) on stdout.
+On 0.0.0.0 or ::, the next lines give the address of every network interface (other machines,
+a phone, can open them), with a QR code of the first when stdout is a terminal.
+SIGINT or SIGTERM stops accepting, lets in-flight responses finish (up to 10 s) and exits 0.
 `;
 
 /** Parses a whole number strictly (digits only) within [min, max]. */
@@ -44,7 +57,45 @@ export function parseWholeNumber(name: string, text: string, min: number, max: n
   return Number(text);
 }
 
-export async function runServe(args: string[]): Promise<number> {
+/**
+ * Takes `--cors [ORIGIN]` out of the arguments (node:util parseArgs has no optional values):
+ * `--cors` followed by a word starting with http:// or https:// takes it as the origin; any other
+ * word after it stays where it is (a folder, an option). `--cors=VALUE` is taken as written.
+ * Undefined cors when the option is absent; the last one wins.
+ */
+export function takeCorsOption(args: readonly string[]): { args: string[]; cors?: string } {
+  const rest: string[] = [];
+  let cors: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') {
+      rest.push(...args.slice(i));
+      break;
+    }
+    if (arg === '--cors') {
+      const next = args[i + 1];
+      if (next !== undefined && /^https?:\/\//i.test(next)) {
+        cors = next;
+        i++;
+      } else {
+        cors = '*';
+      }
+    } else if (arg.startsWith('--cors=')) {
+      cors = arg.slice('--cors='.length);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return cors === undefined ? { args: rest } : { args: rest, cors };
+}
+
+export async function runServe(argv: string[]): Promise<number> {
+  const { args, cors } = takeCorsOption(argv);
+  if (cors !== undefined && parseCorsPolicy(cors) === undefined) {
+    throw new UsageError(
+      `Cannot use --cors "${cors}": expected an origin such as https://app.example (scheme, host, optional port)`,
+    );
+  }
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -59,6 +110,8 @@ export async function runServe(args: string[]): Promise<number> {
       workers: { type: 'string' },
       'max-connections': { type: 'string' },
       'send-timeout': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -85,8 +138,11 @@ export async function runServe(args: string[]): Promise<number> {
       : values.workers === 'auto'
         ? availableParallelism()
         : parseWholeNumber('--workers', values.workers, 1, 64);
+  const tls = loadTlsFiles(values['tls-cert'], values['tls-key']);
   const options: ServerOptions = {
     root,
+    ...(tls === undefined ? {} : { tls }),
+    ...(cors === undefined ? {} : { cors }),
     host,
     port,
     listing: !values['no-listing'],
@@ -122,21 +178,35 @@ export async function runServe(args: string[]): Promise<number> {
       `ranged: warning: listening on ${host}: ${root} is now reachable from other machines on the network\n`,
     );
   }
-  if (workers > 1) return runPrimary(workers, root, say);
+  if (workers > 1) return runPrimary(workers, root, host, say);
 
   const running = await startServer(options);
   process.stdout.write(`ranged: serving ${root} at ${running.url}/\n`);
+  if (isEveryInterface(host)) await printLanUrls(host, running.url);
   const signal = await nextSignal();
   say(`${signal}: finishing in-flight requests`);
   // A second signal cuts the wait short.
-  void nextSignal().then(() => running.server.closeAllConnections());
+  void nextSignal().then(() => running.closeAllConnections());
   await running.close();
   return 0;
 }
 
-/** True for the wildcard addresses that listen on every interface. */
-export function isEveryInterface(host: string): boolean {
-  return host === '0.0.0.0' || host === '::' || host === '[::]' || host === '::0' || host === '0';
+/**
+ * After the primary line: one line per address other machines can open, and a QR code of the
+ * first for a phone when stdout is a terminal (uqr, loaded only here).
+ */
+async function printLanUrls(host: string, url: string): Promise<void> {
+  const { port, protocol } = new URL(url);
+  const urls = lanUrls(networkInterfaces(), {
+    host,
+    port: Number(port),
+    scheme: protocol === 'https:' ? 'https' : 'http',
+  });
+  for (const lan of urls) process.stdout.write(`ranged: on the network: ${lan}\n`);
+  const first = urls[0];
+  if (first === undefined || !process.stdout.isTTY) return;
+  const { renderUnicodeCompact } = await import('uqr');
+  process.stdout.write(`${renderUnicodeCompact(first, { border: 2 })}\n`);
 }
 
 function nextSignal(): Promise<NodeJS.Signals> {
@@ -170,7 +240,7 @@ async function runWorker(options: ServerOptions): Promise<number> {
   let shutdown = false;
   let wake = () => {};
   process.on('message', (message: PrimaryMessage) => {
-    if (message.type === 'shutdown-now') running?.server.closeAllConnections();
+    if (message.type === 'shutdown-now') running?.closeAllConnections();
     shutdown = true;
     wake();
   });
@@ -204,6 +274,7 @@ async function runWorker(options: ServerOptions): Promise<number> {
 async function runPrimary(
   count: number,
   root: string,
+  host: string,
   say: (line: string) => void,
 ): Promise<number> {
   cluster.schedulingPolicy = cluster.SCHED_NONE; // workers accept on the shared socket themselves
@@ -225,9 +296,13 @@ async function runPrimary(
     live.add(worker);
     worker.on('error', () => {}); // a send to a worker that is exiting: its 'exit' follows
     worker.on('message', (message: WorkerMessage) => {
+      // A shutdown sent while this worker was still loading can arrive before it listens for
+      // messages, and is then lost: say it again now that the worker is surely listening.
+      if (message.type === 'listening' && stopping) worker.send({ type: 'shutdown' }, () => {});
       if (message.type === 'listening' && !announced) {
         announced = true;
         process.stdout.write(`ranged: serving ${root} at ${message.url}/ with ${count} workers\n`);
+        if (isEveryInterface(host)) void printLanUrls(host, message.url);
       } else if (message.type === 'failed' && failure === undefined) {
         failure = { message: message.message, usage: message.usage };
         stopping = true;
@@ -259,6 +334,10 @@ async function runPrimary(
     say(`${signal}: finishing in-flight requests`);
     stopAll({ type: 'shutdown' });
     void nextSignal().then(() => stopAll({ type: 'shutdown-now' }));
+    // Bounded: a worker that has not gone 5 s after the grace period is killed.
+    setTimeout(() => {
+      for (const worker of live) worker.process.kill('SIGKILL');
+    }, CLOSE_GRACE_MS + 5_000).unref();
   });
   await exited;
   if (failure !== undefined) {

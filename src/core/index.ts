@@ -4,8 +4,10 @@
  */
 export * from './backoff.js';
 export * from './content-range.js';
+export * from './cors.js';
 export * from './format-bytes.js';
 export * from './journal.js';
+export * from './lan-urls.js';
 export * from './multipart.js';
 export * from './preconditions.js';
 export * from './probe.js';

@@ -4,7 +4,9 @@
  */
 import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type CorsPolicy, parseCorsPolicy, planCors } from '../core/cors.js';
 import { resolveUrlPath } from '../core/url-path.js';
+import { cut, endWith, isHttp2, originalUrl, type Request, type Response } from './exchange.js';
 import { type Lease, OpenFileCache } from './file-cache.js';
 import { type FsPath, joinFsPath, openFolderInside, openInside } from './inside-root.js';
 import { encodePathSegment } from './listing/entry.js';
@@ -25,23 +27,30 @@ export interface HandlerOptions extends Omit<ServeFileOptions, 'type'> {
   openFiles?: number;
   /** Bounds on listings (entries per page, listings built at once). */
   listingLimits?: ListingLimits;
+  /**
+   * Let web pages on other origins read what is served (CORS): `true` or `'*'` for any origin, or
+   * one origin such as `'https://app.example'`. Preflights for Range and the conditional fields
+   * are answered 204, and Content-Range, Accept-Ranges, ETag, Content-Length and Last-Modified
+   * are exposed. @default false (no Access-Control-* field at all)
+   */
+  cors?: boolean | string;
 }
 
 export type NextFunction = (error?: unknown) => void;
 export interface Handler {
-  (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void;
+  (req: Request, res: Response, next?: NextFunction): void;
   /** Closes the descriptors the handler keeps open for hot files. */
   close(): void;
 }
 
 function sendStatus(
-  res: ServerResponse,
+  res: Response,
   status: number,
   text: string,
   headers: Record<string, string> = {},
 ) {
   if (res.headersSent) {
-    res.destroy();
+    cut(res);
     return;
   }
   const body = `${text}\n`;
@@ -50,7 +59,7 @@ function sendStatus(
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(body)),
   });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
+  endWith(res, res.req.method === 'HEAD' ? undefined : body);
 }
 
 /**
@@ -70,6 +79,7 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
   const inside = { dotfiles };
   let realRoot: string | undefined;
 
+  const cors = corsPolicy(options.cors);
   const cache = new OpenFileCache({ max: options.openFiles ?? 64 });
   const listings = new Listings(options.listingLimits);
 
@@ -92,7 +102,7 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
     return classify(path, stats ?? statSync(base));
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
+  const handle = async (req: Request, res: Response, next?: NextFunction) => {
     const notFound = () => (next ? next() : sendStatus(res, 404, 'Not Found'));
     const failed = (error: unknown) => {
       if (isMissing(error)) return notFound();
@@ -118,9 +128,10 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
         lease.release();
       }
     };
+    if (cors !== undefined && answerCors(req, res, cors)) return;
     // A request line without an HTTP version (HTTP/0.9's `GET /`) is no HTTP/1.x request:
     // node:http takes it as version 0.9; RFC 9112 §3 requires the version.
-    if (req.httpVersionMajor < 1) {
+    if (req.httpVersionMajor < 1 && !isHttp2(res)) {
       res.shouldKeepAlive = false;
       return sendStatus(res, 400, 'Bad Request', { Connection: 'close' });
     }
@@ -151,11 +162,9 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
     if (folder === undefined) return notFound();
     const opened = folder;
     try {
-      if (!resolved.trailingSlash && names.length > 0) {
-        // Relative to the request (RFC 9110 §10.2.2): right under any mount prefix, and a request
-        // for `//evil.example` can never turn into a redirect to another host.
-        const last = encodePathSegment(names.at(-1) ?? '');
-        return sendStatus(res, 301, 'Moved Permanently', { Location: `${last}/${resolved.query}` });
+      const location = slashRedirect(req, names, resolved);
+      if (location !== undefined) {
+        return sendStatus(res, 301, 'Moved Permanently', { Location: location });
       }
       if (index !== false) {
         let indexFile: Found | undefined;
@@ -172,21 +181,103 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
         return sendStatus(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
       }
       // An unreadable folder gets the status a file would get (403/404), not a 500.
+      // The listing uses only what both HTTP/1.x and HTTP/2 compatibility objects have
+      // (headers, url, method, writeHead, end, headersSent, destroy).
       await listings
-        .send(req, res, opened, resolved.segments, { dotfiles, root: base })
+        .send(req as IncomingMessage, res as ServerResponse, opened, resolved.segments, {
+          dotfiles,
+          root: base,
+        })
         .catch(failed);
     } finally {
       opened.close();
     }
   };
 
-  const handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
+  const handler = (req: Request, res: Response, next?: NextFunction) => {
     handle(req, res, next).catch((error: unknown) => {
       if (next) next(error);
       else sendStatus(res, 500, 'Internal Server Error');
     });
   };
   return Object.assign(handler, { close: () => cache.close() });
+}
+
+function corsPolicy(option: boolean | string | undefined): CorsPolicy | undefined {
+  if (option === undefined || option === false) return undefined;
+  const policy = parseCorsPolicy(option === true ? '*' : option);
+  if (policy === undefined) {
+    throw new TypeError(`Cannot use cors "${option}": expected true, '*' or an http(s) origin`);
+  }
+  return policy;
+}
+
+/**
+ * Adds the CORS fields to the response; answers a preflight at once (true). The fields are set on
+ * the response before its head is written, and a Vary the head itself carries (a listing's
+ * `Vary: Accept`) is merged with CORS's `Vary: Origin`, not replaced.
+ */
+function answerCors(req: Request, res: Response, policy: CorsPolicy): boolean {
+  const h = req.headers;
+  const decision = planCors(
+    {
+      method: req.method ?? 'GET',
+      origin: single(h.origin),
+      requestMethod: single(h['access-control-request-method']),
+    },
+    policy,
+  );
+  if (decision.kind === 'preflight') {
+    res.writeHead(204, decision.headers);
+    res.end();
+    return true;
+  }
+  const { Vary: vary, ...rest } = decision.headers;
+  for (const [name, value] of Object.entries(rest)) res.setHeader(name, value);
+  if (vary !== undefined) {
+    const writeHead = res.writeHead as (
+      status: number,
+      headers?: Record<string, string>,
+    ) => unknown;
+    (res as { writeHead: typeof writeHead }).writeHead = (status, headers = {}) => {
+      const key = Object.keys(headers).find((k) => k.toLowerCase() === 'vary');
+      const merged = { ...headers };
+      if (key === undefined) merged.Vary = vary;
+      else merged[key] = `${headers[key]}, ${vary}`;
+      return writeHead.call(res, status, merged);
+    };
+  }
+  return false;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Where a folder URL without its final slash is redirected (301), or undefined when it has one.
+ * The Location is relative to the request (RFC 9110 §10.2.2), so it stays right under any mount
+ * prefix, and a request for `//evil.example` can never turn into a redirect to another host.
+ * Mounted with a prefix (Express: `app.use('/files', handler)`), `GET /files` reaches the handler
+ * as `/`, and only the original URL shows the slash is missing.
+ */
+function slashRedirect(
+  req: Request,
+  names: readonly FsPath[],
+  resolved: { trailingSlash: boolean; query: string },
+): string | undefined {
+  if (!resolved.trailingSlash && names.length > 0) {
+    return `${encodePathSegment(names.at(-1) ?? '')}/${resolved.query}`;
+  }
+  if (names.length > 0) return undefined;
+  const original = originalUrl(req);
+  const q = original.indexOf('?');
+  const path = q === -1 ? original : original.slice(0, q);
+  if (path === '' || path.endsWith('/')) return undefined;
+  // The last segment as the client sent it (already percent-encoded); `./` keeps a segment
+  // holding a colon from reading as a scheme.
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  return `./${last}/${q === -1 ? '' : original.slice(q)}`;
 }
 
 /** The cache key for a path (raw-byte paths get a prefix no real path can start with). */

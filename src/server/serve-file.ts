@@ -10,10 +10,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname } from 'node:path';
 import { contentType } from 'mime-types';
 import { type BodyPart, type PlanOptions, planResponse } from '../core/respond.js';
+import {
+  cut,
+  endWith,
+  isClosed,
+  isHttp2,
+  needsDrain,
+  type Request,
+  type Response,
+  writeChunk,
+} from './exchange.js';
 
 export interface ServeFileOptions {
   /** Most range-specs honoured in one Range header; more and the whole file is sent. @default 100 */
@@ -29,6 +38,12 @@ export interface ServeFileOptions {
  * queued in the server, so this bounds what a stalled response holds.
  */
 const CHUNK = 256 * 1024;
+/**
+ * The same for an HTTP/2 stream: a connection carries up to 100 streams (server.ts), so a client
+ * stalling them all holds 100 chunks; a smaller chunk keeps that near what one HTTP/1.1
+ * connection can hold (6.4 MiB, as nginx's http2 output buffers allow).
+ */
+const H2_CHUNK = 64 * 1024;
 /** Bodies up to this size are read in one synchronous read and sent with the headers. */
 const SMALL_BODY = 64 * 1024;
 /** O_NONBLOCK: opening a FIFO must not wait for a writer; no effect on regular files. */
@@ -86,8 +101,8 @@ export function openForServing(path: string): OpenFile {
  * be opened or is not a regular file (the caller maps ENOENT/EACCES to a status).
  */
 export async function serveFile(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: Request,
+  res: Response,
   filePath: string,
   options: ServeFileOptions = {},
 ): Promise<void> {
@@ -109,8 +124,8 @@ export async function serveFile(
  * sees a truncated transfer and never a silently wrong body.
  */
 export async function sendOpenFile(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: Request,
+  res: Response,
   file: OpenFile,
   type: string,
   options: ServeFileOptions = {},
@@ -156,7 +171,7 @@ export async function sendOpenFile(
       return;
     }
     res.writeHead(plan.status, plan.headers);
-    res.end(body);
+    endWith(res, body);
     return;
   }
   res.writeHead(plan.status, plan.headers);
@@ -208,13 +223,13 @@ interface Slice {
   end: number;
 }
 
-/** The body in write order: literal bytes, and file slices of at most CHUNK bytes. */
-function* bodyItems(parts: BodyPart[]): Generator<Uint8Array | Slice> {
+/** The body in write order: literal bytes, and file slices of at most `chunk` bytes. */
+function* bodyItems(parts: BodyPart[], chunk: number): Generator<Uint8Array | Slice> {
   for (const part of parts) {
     if ('bytes' in part) yield part.bytes;
     else {
-      for (let at = part.start; at <= part.end; at += CHUNK) {
-        yield { start: at, end: Math.min(part.end, at + CHUNK - 1) };
+      for (let at = part.start; at <= part.end; at += chunk) {
+        yield { start: at, end: Math.min(part.end, at + chunk - 1) };
       }
     }
   }
@@ -224,22 +239,26 @@ function* bodyItems(parts: BodyPart[]): Generator<Uint8Array | Slice> {
  * Buffers of CHUNK bytes that no response holds now, shared by all responses (a response that must
  * wait for its client gives its read-ahead back here instead of sitting on it).
  */
-const idle: Buffer[] = [];
+const idle = new Map<number, Buffer[]>([
+  [CHUNK, []],
+  [H2_CHUNK, []],
+]);
 const IDLE_MAX = 16;
-function takeBuffer(): Buffer {
-  return idle.pop() ?? Buffer.allocUnsafe(CHUNK);
+function takeBuffer(size: number): Buffer {
+  return idle.get(size)?.pop() ?? Buffer.allocUnsafe(size);
 }
 function giveBuffer(buf: Buffer) {
-  if (idle.length < IDLE_MAX) idle.push(buf);
+  const pool = idle.get(buf.length);
+  if (pool !== undefined && pool.length < IDLE_MAX) pool.push(buf);
 }
 
 /**
  * Resolves true once the response can take more data, false if it closed first (or, with
  * `withinMs`, if it still cannot after that long).
  */
-function writable(res: ServerResponse, withinMs?: number): Promise<boolean> | boolean {
-  if (res.destroyed) return false;
-  if (!res.writableNeedDrain) return true;
+function writable(res: Response, withinMs?: number): Promise<boolean> | boolean {
+  if (isClosed(res)) return false;
+  if (!needsDrain(res)) return true;
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
       res.off('drain', drained);
@@ -269,18 +288,15 @@ const READ_AHEAD_GRACE_MS = 100;
  * makes its response hold one chunk (the one the socket is stuck on), and the server's send
  * timeout (server.ts) cuts it. Returns false if the client went away or the file shrank.
  */
-async function writeLargeBody(
-  res: ServerResponse,
-  fd: number,
-  parts: BodyPart[],
-): Promise<boolean> {
+async function writeLargeBody(res: Response, fd: number, parts: BodyPart[]): Promise<boolean> {
   // The parts in order, file slices cut into reads of at most CHUNK bytes, made as they are
   // needed (a list of every slice of an 8 GiB file would cost more than the chunk itself).
-  const items = bodyItems(parts);
+  const chunk = isHttp2(res) ? H2_CHUNK : CHUNK;
+  const items = bodyItems(parts, chunk);
   let item = items.next();
   let ahead: Promise<{ buf: Buffer; n: number } | undefined> | undefined;
   const readSlice = async (slice: Slice) => {
-    const buf = takeBuffer();
+    const buf = takeBuffer(chunk);
     const want = slice.end - slice.start + 1;
     try {
       let n = 0;
@@ -301,37 +317,37 @@ async function writeLargeBody(
       item = items.next();
       if (!(await writable(res))) return false;
       if (current instanceof Uint8Array) {
-        res.write(current);
+        writeChunk(res, current);
         continue;
       }
       const read = await (ahead ?? readSlice(current));
       ahead = undefined;
       if (read === undefined) return false;
       const { buf, n } = read;
-      if (res.destroyed) {
+      if (isClosed(res)) {
         giveBuffer(buf);
         return false;
       }
       if (n < current.end - current.start + 1) {
         // The file is shorter than when it was stat'ed: the promised Content-Length cannot be met.
         giveBuffer(buf);
-        res.destroy();
+        cut(res);
         return false;
       }
-      res.write(n === CHUNK ? buf : buf.subarray(0, n), () => giveBuffer(buf));
+      writeChunk(res, n === chunk ? buf : buf.subarray(0, n), () => giveBuffer(buf));
       const following = item.done ? undefined : item.value;
       if (following !== undefined && !(following instanceof Uint8Array)) {
         const reading = readSlice(following);
         // Read ahead only while the client keeps up: a read that finds the socket still full
         // for READ_AHEAD_GRACE_MS is given back, and read again once it drains.
         ahead = reading.then(async (result) => {
-          if (res.destroyed || (await writable(res, READ_AHEAD_GRACE_MS))) return result;
+          if (isClosed(res) || (await writable(res, READ_AHEAD_GRACE_MS))) return result;
           giveBuffer(result.buf);
           return (await writable(res)) ? readSlice(following) : undefined;
         });
       }
     }
-    return !res.destroyed;
+    return !isClosed(res);
   } finally {
     if (ahead !== undefined) {
       ahead.then(

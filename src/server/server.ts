@@ -1,13 +1,23 @@
 /**
- * startServer(): a node:http server around createHandler(), with timeouts against slow clients,
- * an access log and a graceful close.
+ * startServer(): a node:http server around createHandler() (or, with `tls`, a node:http2 secure
+ * server speaking HTTP/2 and HTTP/1.1), with timeouts against slow clients, an access log and a
+ * graceful close.
  */
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, Server as HttpServer, type IncomingMessage, type Server } from 'node:http';
+import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { UsageError } from '../errors.js';
+import { isHttp2, type Request, type Response } from './exchange.js';
+import { H1Connections } from './h1-connections.js';
+import { H2Sessions } from './h2-sessions.js';
 import { createHandler, type HandlerOptions } from './handler.js';
+import { createTlsServer, type TlsOptions } from './tls.js';
+
+/** How long close() lets in-flight responses finish by default, in ms. */
+export const CLOSE_GRACE_MS = 10_000;
 
 export interface ServerOptions extends HandlerOptions {
   /** Folder to serve. @default '.' */
@@ -34,6 +44,19 @@ export interface ServerOptions extends HandlerOptions {
    * so the connections already open keep their share of the server. @default 1024
    */
   maxConnections?: number;
+  /**
+   * Serve HTTPS: HTTP/2 and HTTP/1.1 on the same port, chosen by ALPN. PEM texts or buffers.
+   * @default none (plain HTTP/1.1)
+   */
+  tls?: TlsOptions;
+  /** HTTP/2 streams open at once in one session (SETTINGS_MAX_CONCURRENT_STREAMS). @default 100 */
+  maxStreams?: number;
+  /**
+   * HTTP/2 requests in progress at once across every session; one past it is answered 503 with
+   * `Retry-After: 1` at once. Each stream can hold a chunk for a client that stops reading, so this
+   * bounds the server's memory as `maxConnections` does for HTTP/1.1. @default maxConnections
+   */
+  maxStreamsTotal?: number;
   /** How long close() lets in-flight responses finish before cutting them, in ms. @default 10_000 */
   closeGrace?: number;
   /** Clock for the access log's durations. @default performance.now */
@@ -41,27 +64,14 @@ export interface ServerOptions extends HandlerOptions {
 }
 
 export interface RunningServer {
-  server: Server;
-  /** `http://HOST:PORT`, with the real port. */
+  /** The node:http server, or the node:http2 secure server (HTTP/2 and HTTP/1.1) with `tls`. */
+  server: Server | Http2SecureServer;
+  /** `http://HOST:PORT` (`https://` with `tls`), with the real port. */
   url: string;
   /** Stops accepting, lets in-flight responses finish (bounded by closeGrace), then resolves. */
   close(): Promise<void>;
-}
-
-/** What the send timeout knows of a connection. */
-interface Sending {
-  /** Responses in flight. */
-  responses: number;
-  /** Bytes waiting and bytes written when last looked at; '' when nothing was waiting. */
-  mark: string;
-  /** When `mark` last changed. */
-  since: number;
-}
-
-/** Bytes libuv still holds for the socket (its write queue); 0 where Node does not say. */
-function writeQueueSize(socket: Socket): number {
-  const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } })._handle;
-  return typeof handle?.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
+  /** Cuts every connection at once (a second Ctrl-C). */
+  closeAllConnections(): void;
 }
 
 /** Escapes control characters and spaces so a hostile request-target cannot forge log lines. */
@@ -73,9 +83,9 @@ export function printable(text: string): string {
   );
 }
 
-/** Formats `http://HOST:PORT`, bracketing IPv6 addresses. */
-export function formatOrigin(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+/** Formats `http://HOST:PORT` (or `https://`), bracketing IPv6 addresses. */
+export function formatOrigin(host: string, port: number, scheme = 'http'): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -94,81 +104,84 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const now = options.now ?? (() => performance.now());
   const log = options.log;
   const headersTimeout = options.headersTimeout ?? 20_000;
-  const server = createServer(
-    {
-      headersTimeout,
-      requestTimeout: options.requestTimeout ?? 30_000,
-      // Node checks both timeouts only every connectionsCheckingInterval (30 s by default).
-      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
-    },
-    (req, res) => {
-      track(req.socket, res);
-      if (log) {
-        const started = now();
-        const socket = req.socket;
-        const before = socket.bytesWritten;
-        res.once('close', () => {
-          const bytes = socket.bytesWritten - before;
-          const status = res.writableFinished
-            ? String(res.statusCode)
-            : `${res.statusCode}(aborted)`;
-          log(
-            `${req.method} ${printable(req.url ?? '')} ${status} ${bytes} ${Math.round(now() - started)}ms`,
-          );
-        });
+  const requestTimeout = options.requestTimeout ?? 30_000;
+  const idleTimeout = options.idleTimeout ?? 120_000;
+  const connections = new H1Connections();
+  const sessions = new H2Sessions(now);
+  const maxStreamsTotal = options.maxStreamsTotal ?? options.maxConnections ?? 1024;
+
+  const listener = (req: Request, res: Response) => {
+    let sent: () => number;
+    if (isHttp2(res)) {
+      if (sessions.open >= maxStreamsTotal) {
+        res.writeHead(503, { 'retry-after': '1', 'content-length': '0' });
+        res.end();
+        return;
       }
-      handler(req, res);
-    },
-  );
-  server.maxConnections = options.maxConnections ?? 1024;
-  // Responses in flight per connection. Node's own closeIdleConnections() (which server.close()
-  // calls) destroys a connection as soon as res.end() was called, even while the end of a big body
-  // is still queued in user space; a connection here is idle only once its responses are flushed.
-  const inFlight = new Map<Socket, Sending>();
-  let stopping = false;
-  server.on('connection', (socket: Socket) => {
-    inFlight.set(socket, { responses: 0, mark: '', since: 0 });
-    socket.once('close', () => inFlight.delete(socket));
-  });
-  function track(socket: Socket, res: ServerResponse) {
-    const sending = inFlight.get(socket);
-    if (sending !== undefined) sending.responses++;
-    res.once('close', () => {
-      const left = sending === undefined ? 0 : --sending.responses;
-      if (stopping && left === 0) socket.destroy();
-    });
-  }
-  server.closeIdleConnections = () => {
-    for (const [socket, sending] of inFlight) if (sending.responses === 0) socket.destroy();
+      sent = sessions.track(res);
+    } else {
+      const socket = (req as IncomingMessage).socket;
+      connections.track(socket, res);
+      const before = socket.bytesWritten;
+      sent = () => socket.bytesWritten - before;
+    }
+    if (log) {
+      const started = now();
+      res.once('close', () => {
+        const status = res.writableFinished ? String(res.statusCode) : `${res.statusCode}(aborted)`;
+        log(
+          `${req.method} ${printable(req.url ?? '')} ${status} ${sent()} ${Math.round(now() - started)}ms`,
+        );
+      });
+    }
+    handler(req, res);
   };
-  // The send timeout: a connection with bytes waiting for its client and no byte taken by the
-  // client's side (the kernel) for sendTimeout is cut. Progress is seen in libuv's write queue,
-  // which shrinks as the kernel takes bytes, so a slow reader is never mistaken for a dead one.
+  const timeouts = {
+    headersTimeout,
+    requestTimeout,
+    // Node checks both timeouts only every connectionsCheckingInterval (30 s by default).
+    connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+  };
+  let server: Server | Http2SecureServer;
+  if (options.tls === undefined) {
+    server = createServer(timeouts, listener);
+    server.on('connection', (socket: Socket) => connections.add(socket));
+  } else {
+    server = createTlsServer(options.tls, {
+      maxStreams: options.maxStreams ?? 100,
+      handshakeTimeout: headersTimeout,
+      listener,
+    });
+    // HTTP/1.1 over TLS goes through node:http's connection handling, with the same timeouts.
+    Object.assign(server, timeouts, { keepAliveTimeout: 5_000 });
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol !== 'h2') connections.add(socket);
+    });
+    server.on('session', (session: ServerHttp2Session) => sessions.add(session));
+  }
+  server.maxConnections = options.maxConnections ?? 1024;
+  const closeIdle = () => connections.closeIdle();
+  (server as { closeIdleConnections?: () => void }).closeIdleConnections = closeIdle;
+  const closeAllConnections = () => {
+    connections.closeAll();
+    sessions.closeAll();
+  };
   const sendTimeout = options.sendTimeout ?? 30_000;
   const watchdog = setInterval(
     () => {
       const at = now();
-      for (const [socket, sending] of inFlight) {
-        const waiting = socket.writableLength + writeQueueSize(socket);
-        if (sending.responses === 0 || waiting === 0) {
-          sending.mark = '';
-          continue;
-        }
-        const mark = `${waiting}:${socket.bytesWritten}`;
-        if (mark !== sending.mark) {
-          sending.mark = mark;
-          sending.since = at;
-        } else if (at - sending.since >= sendTimeout) {
-          socket.destroy();
-        }
-      }
+      connections.sweep(at, sendTimeout);
+      sessions.sweep(at, sendTimeout, idleTimeout);
     },
     Math.max(10, Math.min(1_000, sendTimeout / 4)),
   );
   watchdog.unref();
   server.once('close', () => clearInterval(watchdog));
-  server.keepAliveTimeout = 5_000;
-  server.setTimeout(options.idleTimeout ?? 120_000, (socket) => socket.destroy());
+  if (server instanceof HttpServer) server.keepAliveTimeout = 5_000;
+  // No traffic either way for idleTimeout: the HTTP/1.x socket or the HTTP/2 session is destroyed.
+  (
+    server as { setTimeout(ms: number, cb: (idle: { destroy(): void }) => void): unknown }
+  ).setTimeout(idleTimeout, (idle) => idle.destroy());
 
   server.listen(port, host);
   try {
@@ -191,19 +204,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw error;
   }
   const address = server.address() as AddressInfo;
-  const closeGrace = options.closeGrace ?? 10_000;
+  const closeGrace = options.closeGrace ?? CLOSE_GRACE_MS;
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      stopping = true; // from now on a connection closes when its last response is flushed
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const timer = setTimeout(() => server.closeAllConnections(), closeGrace);
+      // From now on a connection closes when its last response is flushed, a session when its
+      // last stream is done.
+      connections.stop();
+      sessions.stop();
+      const timer = setTimeout(closeAllConnections, closeGrace);
       await closed;
       clearTimeout(timer);
       handler.close();
     })();
     return closing;
   };
-  return { server, url: formatOrigin(host, address.port), close };
+  const scheme = options.tls === undefined ? 'http' : 'https';
+  return { server, url: formatOrigin(host, address.port, scheme), close, closeAllConnections };
 }

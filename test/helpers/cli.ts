@@ -65,7 +65,7 @@ export function startServeCli(
     }, options.timeoutMs ?? 10_000);
     child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
-      const m = /http:\/\/[^\s/]+/.exec(out);
+      const m = /https?:\/\/[^\s/]+/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve({ child, url: m[0], stderr: () => err });

@@ -134,6 +134,24 @@ test('ranged serve --workers 2 prints one URL, serves from both workers and stop
   assert.equal(code, 0);
 });
 
+test('ranged serve --workers 4 stops on a SIGTERM that comes while workers are still starting', async (t) => {
+  const tree = await makeTree({ 'a.txt': 'hello' });
+  t.after(tree.cleanup);
+  // The URL is printed when the first worker listens; the others are usually still loading, and a
+  // shutdown sent before they listen for it must not be lost (the primary would wait forever).
+  for (let round = 0; round < 3; round++) {
+    const { child } = await startServeCli(tree.dir, ['--quiet', '--workers', '4']);
+    t.after(() => child.kill('SIGKILL'));
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const outcome = await Promise.race([
+      exited.then(([code]) => `exit ${code}`),
+      quietFor(12_000).then(() => 'still running after 12 s'),
+    ]);
+    assert.equal(outcome, 'exit 0');
+  }
+});
+
 test('ranged serve --workers 2 on a port in use exits 2 with one line', async (t) => {
   const blocker = createServer();
   blocker.listen(0, '127.0.0.1');

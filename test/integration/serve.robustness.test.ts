@@ -159,7 +159,7 @@ test('close() finishes a slow in-flight response, then drops idle keep-alive con
     port: 0,
     closeGrace: 60_000,
   });
-  t.after(() => running.server.closeAllConnections());
+  t.after(() => running.closeAllConnections());
   const agent = new Agent({ keepAlive: true });
   t.after(() => agent.destroy());
   // An idle keep-alive connection: one finished request.
