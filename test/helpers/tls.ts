@@ -61,6 +61,8 @@ export interface Redirector {
   location: string;
   /** Requests answered so far. */
   requests: number;
+  /** The header fields of every request answered. */
+  headers: http.IncomingHttpHeaders[];
   close(): Promise<void>;
 }
 
@@ -69,8 +71,9 @@ export async function startRedirector(options: {
   location: string;
   tls?: TestCertificate | undefined;
 }): Promise<Redirector> {
-  const listener = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     redirector.requests++;
+    redirector.headers.push(req.headers);
     res.writeHead(302, { location: redirector.location, 'content-length': '0' });
     res.end();
   };
@@ -86,6 +89,7 @@ export async function startRedirector(options: {
     url: `${scheme}://127.0.0.1:${port}/file.bin`,
     location: options.location,
     requests: 0,
+    headers: [],
     close: async () => {
       server.closeAllConnections();
       server.close();

@@ -83,6 +83,11 @@ async function requestOnce(
     allowInsecureRedirect: t.settings.allowInsecureRedirect,
     agents: t.agents,
     bufferSize: readBufferSize(t.settings.connections),
+    headers: t.settings.headers,
+    // The user's fields go to the origin of the URL they gave, also when a request goes straight
+    // to the URL its redirects led to.
+    headersOrigin: new URL(t.url).origin,
+    tls: t.settings.tls,
   });
   const h = res.headers;
   const verdict = checkResponse(

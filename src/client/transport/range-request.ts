@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type https from 'node:https';
+import { headersForHop } from '../../core/request-headers.js';
 import { HttpStatusError, NetworkError } from '../../errors.js';
 import { type BodySink, networkReason, openHttp1, type ResponseBody } from './http1.js';
 
@@ -29,6 +30,12 @@ export interface RangeRequestOptions {
   /** Holds the keep-alive agent for https requests, created here on first use; the caller
    * destroys it when done. */
   agents?: { https?: https.Agent };
+  /** The user's header fields (checked by core `checkHeader()`), sent only to `headersOrigin`. */
+  headers?: Record<string, string>;
+  /** The origin the user's fields go to. @default the origin of the URL asked for */
+  headersOrigin?: string;
+  /** TLS for https: skip verification, or trust these PEM roots instead of the defaults. */
+  tls?: { insecure: boolean; ca: string | undefined };
 }
 
 export interface RangeResponse {
@@ -63,12 +70,21 @@ interface Answer {
   body: ResponseBody;
 }
 
-function requestOnce(url: URL, options: RangeRequestOptions): Promise<Answer> {
+function requestOnce(
+  url: URL,
+  options: RangeRequestOptions,
+  user: Record<string, string>,
+): Promise<Answer> {
   const headers: Record<string, string> = {
     // FIELD.md gap 6: an encoded body has other offsets than the file; ask for the bytes as stored.
     'accept-encoding': 'identity',
-    'user-agent': 'ranged',
   };
+  // The user's fields never name the engine's own (core RESERVED_HEADERS); a User-Agent replaces
+  // ranged's.
+  if (!Object.keys(user).some((name) => name.toLowerCase() === 'user-agent')) {
+    headers['user-agent'] = 'ranged';
+  }
+  Object.assign(headers, user);
   if (options.range !== undefined) {
     const { start, end } = options.range;
     headers.range = `bytes=${start}-${end === undefined ? '' : end - 1}`;
@@ -94,14 +110,18 @@ async function requestHttps(
   options: RangeRequestOptions,
 ): Promise<Answer> {
   const { Agent, request } = await import('node:https');
-  if (options.agents !== undefined) options.agents.https ??= new Agent({ keepAlive: true });
+  const tls = {
+    rejectUnauthorized: options.tls?.insecure !== true,
+    ...(options.tls?.ca === undefined ? {} : { ca: options.tls.ca }),
+  };
+  if (options.agents !== undefined) options.agents.https ??= new Agent({ keepAlive: true, ...tls });
   const agent = options.agents?.https;
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: 'GET',
       headers,
       signal: options.signal,
-      ...(agent === undefined ? {} : { agent }),
+      ...(agent === undefined ? tls : { agent }),
     });
     const timer = setTimeout(() => {
       req.destroy(
@@ -180,10 +200,12 @@ export async function requestRange(
 ): Promise<RangeResponse> {
   const maxRedirects = options.maxRedirects;
   let current = new URL(url);
+  const trusted = options.headersOrigin ?? current.origin;
   for (let hop = 0; ; hop++) {
     let res: Answer;
+    const user = headersForHop(options.headers ?? {}, { trusted, hop: current.origin });
     try {
-      res = await requestOnce(current, options);
+      res = await requestOnce(current, options, user);
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason;
       throw networkError(current.href, error);
