@@ -2,7 +2,7 @@
  * HTTPS for the client tests: a self-signed certificate for 127.0.0.1, made with `openssl` at test
  * time (never checked in), and a server that answers every request with a redirect (over http or
  * https). The client trusts the certificate only in a child process started with
- * `NODE_EXTRA_CA_CERTS` (`trustEnv()`): ranged has no option to change the CAs it trusts.
+ * `NODE_EXTRA_CA_CERTS` (`trustEnv()`), or with `--ca` (get.tls-trust.test.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';

@@ -14,7 +14,11 @@ import {
   type Verdict,
 } from '../../core/resume.js';
 import { ProtocolError, SizeLimitError } from '../../errors.js';
-import { networkCode, type RangeResponse } from '../transport/range-request.js';
+import {
+  isCertificateError,
+  networkCode,
+  type RangeResponse,
+} from '../transport/range-request.js';
 import { readBufferSize } from './defaults.js';
 import { Retries } from './retry.js';
 import { StatusFailure } from './stops.js';
@@ -61,6 +65,8 @@ export async function requestChecked(
       const code = networkCode(error);
       // Nothing listens there, or the name does not resolve: no point waiting (curl and wget agree).
       if (t.fetchedBytes === 0 && (code === 'ECONNREFUSED' || code === 'ENOTFOUND')) throw error;
+      // A certificate that fails verification fails again.
+      if (isCertificateError(code)) throw error;
       await retries.after(error, signal);
     }
   }

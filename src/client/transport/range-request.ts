@@ -53,7 +53,32 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** A NetworkError for a socket failure, with the errno code kept in `cause`. */
 export function networkError(url: string, error: unknown): NetworkError {
   if (error instanceof NetworkError) return error;
-  return new NetworkError(`Cannot download "${url}": ${networkReason(error)}`, { cause: error });
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const hint = isCertificateError(code)
+    ? ' (the certificate is not trusted: --ca FILE trusts a PEM bundle, --insecure skips the check)'
+    : '';
+  return new NetworkError(`Cannot download "${url}": ${networkReason(error)}${hint}`, {
+    cause: error,
+  });
+}
+
+/** OpenSSL's verification failures (and Node's host name check): retrying cannot help. */
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Whether an errno-style code is a failed certificate check. */
+export function isCertificateError(code: string | undefined): boolean {
+  return code !== undefined && CERTIFICATE_ERRORS.has(code);
 }
 
 /** The errno code behind a NetworkError, if any (ECONNREFUSED, ENOTFOUND…). */
