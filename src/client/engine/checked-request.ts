@@ -14,11 +14,7 @@ import {
   type Verdict,
 } from '../../core/resume.js';
 import { ProtocolError, SizeLimitError } from '../../errors.js';
-import {
-  isCertificateError,
-  networkCode,
-  type RangeResponse,
-} from '../transport/range-request.js';
+import { isCertificateError, networkCode, type RangeResponse } from '../transport/range-request.js';
 import { readBufferSize } from './defaults.js';
 import { Retries } from './retry.js';
 import { StatusFailure } from './stops.js';
