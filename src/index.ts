@@ -1,4 +1,8 @@
-/** ranged: the public API. Re-exports only. */
+/**
+ * ranged: the public API. Re-exports only: the file server, the download client and the errors.
+ * The pure core (range parsing, conditionals, multipart planning, journals, …) is the `ranged/core`
+ * subpath (src/core/index.ts). README.md lists these names; test/unit/public-api.test.ts checks it.
+ */
 
 export {
   type DownloadHandle,
@@ -11,60 +15,6 @@ export {
 } from './client/download.js';
 export { parseChecksum } from './client/store/checksum.js';
 export type { Checksum, ChecksumAlgorithm } from './client/types.js';
-export {
-  isRetryableStatus,
-  parseRetryAfter,
-  type RetryPolicy,
-  retryDelay,
-} from './core/backoff.js';
-export { type ContentRange, formatContentRange, parseContentRange } from './core/content-range.js';
-export {
-  type DecodedJournal,
-  decodeJournal,
-  encodeJournal,
-  JOURNAL_VERSION,
-  type Journal,
-} from './core/journal.js';
-export { type BodyPart, type MultipartOptions, planMultipart } from './core/multipart.js';
-export {
-  type ConditionalHeaders,
-  type CurrentValidators,
-  evaluatePreconditions,
-  ifRangeAllows,
-  type PreconditionOutcome,
-} from './core/preconditions.js';
-export { addSample, eta, rate, type Sample } from './core/progress.js';
-export {
-  type ByteRange,
-  coalesceRanges,
-  type ParseRangeOptions,
-  parseRange,
-  type RangeRequest,
-} from './core/range.js';
-export {
-  type FileFacts,
-  type PlanOptions,
-  planResponse,
-  type RequestFacts,
-  type ResponsePlan,
-} from './core/respond.js';
-export {
-  canResume,
-  checkResponse,
-  ifRangeValue,
-  type RemoteVersion,
-  type Verdict,
-} from './core/resume.js';
-export { planSegments, type Span, splitLargest } from './core/segments.js';
-export { resolveUrlPath, type UrlPath } from './core/url-path.js';
-export {
-  fileETag,
-  formatHttpDate,
-  parseETagList,
-  parseHttpDate,
-  strongMatch,
-  weakMatch,
-} from './core/validators.js';
 export * from './errors.js';
 export {
   createHandler,

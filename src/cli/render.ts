@@ -1,6 +1,7 @@
 /**
  * Progress text for `ranged get` (pure: a progress value in, a string out).
  */
+import { formatBytes } from '../core/format-bytes.js';
 
 /** The facts a progress line shows (a subset of DownloadProgress). */
 export interface ProgressView {
@@ -12,18 +13,8 @@ export interface ProgressView {
   connections: number;
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** `1.5 MiB`, `512 B`: binary units, one decimal from KiB up. */
-export function formatBytes(n: number): string {
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
-}
+/** Sizes as the whole tool writes them (IEC binary units, see core/format-bytes.ts). */
+export { formatBytes };
 
 /** `0:05`, `1:02:03`; `--:--` when unknown. */
 export function formatDuration(seconds: number | undefined): string {

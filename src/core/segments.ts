@@ -19,7 +19,7 @@ export interface ActiveSegment {
   end: number;
 }
 
-export interface PlanOptions {
+export interface SegmentPlanOptions {
   /** Most segments to plan, one per connection. @default 1 */
   connections?: number;
   /** No segment is split below this many bytes. @default 1 MiB */
@@ -107,7 +107,7 @@ export function heldPrefix(done: readonly Span[]): number {
  * there is one per connection or no segment can be split without going below `minBytes`.
  * Returned in file order.
  */
-export function planSegments(size: number, options: PlanOptions = {}): Span[] {
+export function planSegments(size: number, options: SegmentPlanOptions = {}): Span[] {
   const connections = options.connections ?? 1;
   const minBytes = options.minBytes ?? 1024 * 1024;
   if (!Number.isSafeInteger(connections) || connections < 1) {

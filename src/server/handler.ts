@@ -4,11 +4,11 @@
  */
 import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { encodePathSegment } from '../core/listing-view.js';
 import { resolveUrlPath } from '../core/url-path.js';
 import { type Lease, OpenFileCache } from './file-cache.js';
 import { type FsPath, joinFsPath, openFolderInside, openInside } from './inside-root.js';
-import { type ListingLimits, Listings } from './listing.js';
+import { encodePathSegment } from './listing/entry.js';
+import { type ListingLimits, Listings } from './listing/listings.js';
 import { type ServeFileOptions, sendOpenFile, typeForPath } from './serve-file.js';
 
 export interface HandlerOptions extends Omit<ServeFileOptions, 'type'> {

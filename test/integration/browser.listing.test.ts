@@ -156,7 +156,7 @@ test('browser: the listing renders a breadcrumb, folders first, human sizes, kin
     assert.deepEqual(names.slice(0, 2), ['Music', 'photos']);
     assert.equal(names.length, 2 + 8 + HOSTILE.length);
     const row = page.locator('tr[data-name="disk image.iso"]');
-    assert.equal(await row.locator('td.size').textContent(), '3.5 MB');
+    assert.equal(await row.locator('td.size').textContent(), '3.3 MiB');
     assert.equal(await row.locator('td.size span').getAttribute('title'), '3500000 bytes');
     assert.equal(
       await page.locator('tr[data-name="tone.wav"] audio').getAttribute('preload'),

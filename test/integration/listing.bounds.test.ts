@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { compareNames } from '../../src/core/listing-view.js';
+import { compareNames } from '../../src/server/listing/order.js';
 import { listen } from '../helpers/listen.js';
 import { rawGet } from '../helpers/raw-http.js';
 import { makeTree } from '../helpers/tree.js';

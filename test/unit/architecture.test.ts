@@ -249,3 +249,37 @@ test('cycles() finds a cycle and only a cycle', () => {
     [],
   );
 });
+
+// The listing's model and page renderer are pure like core/ (the model is also compiled into the
+// page's script): only these two shell modules in server/listing/ may do I/O.
+const LISTING_SHELL = ['src/server/listing/listings.ts', 'src/server/listing/assets.ts'];
+
+test('server/listing/ is pure but for its shell, and its browser script imports only the model', () => {
+  const browser = 'src/server/listing/browser';
+  const files = sources('src/server/listing').filter((f) => !f.startsWith(`${browser}/`));
+  assert.ok(files.length >= 8, 'listing modules found');
+  for (const shell of LISTING_SHELL) assert.ok(files.includes(shell), `${shell} exists`);
+  for (const name of files) {
+    if (LISTING_SHELL.includes(name)) continue;
+    for (const { specifier, target } of all.get(name) ?? []) {
+      const folder = target === undefined ? undefined : dirname(target);
+      const pure =
+        target !== undefined &&
+        ((folder === 'src/server/listing' && !LISTING_SHELL.includes(target)) ||
+          folder === 'src/core');
+      assert.ok(pure, `${name} imports ${specifier}`);
+    }
+    const text = readFileSync(join(root, name), 'utf8');
+    assert.doesNotMatch(text, /Date\.now\(|Math\.random\(|process\.|new Date\(\)/, name);
+  }
+  const scripts = sources(browser);
+  assert.ok(scripts.length >= 1, 'the browser script found');
+  for (const name of scripts) {
+    for (const { specifier, target } of all.get(name) ?? []) {
+      assert.ok(
+        target === 'src/server/listing/entry.ts' || target === 'src/server/listing/order.ts',
+        `${name} imports ${specifier}`,
+      );
+    }
+  }
+});

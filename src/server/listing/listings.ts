@@ -1,6 +1,7 @@
 /**
  * Folder listings: an HTML page for people, JSON (`Accept: application/json`) for scripts. This is
- * the I/O shell; core/listing-view.ts decides the order, the links and the documents.
+ * the I/O shell; the pure modules beside it decide the order (order.ts), the pages (pages.ts), the
+ * links (entry.ts) and the documents (html.ts, json.ts).
  *
  * A folder can hold 100,000 names, and many clients can ask for it at once, so a listing's cost is
  * bounded: a folder is read (and its entries stat'ed) in small synchronous batches with a yield to
@@ -11,25 +12,19 @@
 import { type Dir, lstatSync, opendirSync, type Stats, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
-import {
-  compareEntries,
-  countEntries,
-  type ListingEntry,
-  type ListingSort,
-  paginate,
-  parseListingPage,
-  parseListingSort,
-  prefersJson,
-  renderListingHtml,
-  renderListingJson,
-} from '../core/listing-view.js';
-import { sortInSteps } from '../core/sort-steps.js';
-import { fileETag } from '../core/validators.js';
-import { LISTING_CSP, LISTING_CSS, LISTING_SCRIPT } from './assets.js';
-import { joinFsPath, type OpenedFolder, statInside } from './inside-root.js';
-import { typeForPath } from './serve-file.js';
+import { sortInSteps } from '../../core/sort-steps.js';
+import { fileETag } from '../../core/validators.js';
+import { joinFsPath, type OpenedFolder, statInside } from '../inside-root.js';
+import { typeForPath } from '../serve-file.js';
+import { listingAssets } from './assets.js';
+import type { ListingEntry } from './entry.js';
+import { renderListingHtml } from './html.js';
+import { renderListingJson } from './json.js';
+import { prefersJson } from './negotiate.js';
+import { compareEntries, type ListingSort, parseListingSort } from './order.js';
+import { countEntries, paginate, parseListingPage } from './pages.js';
 
-export type { ListingEntry } from '../core/listing-view.js';
+export type { ListingEntry } from './entry.js';
 
 export interface ListingLimits {
   /** Entries on one page (`?page=N` for the others). @default 1000 */
@@ -145,16 +140,10 @@ export class Listings {
       body = renderListingJson(segments, slice, pagination, sort);
       headers['Content-Type'] = 'application/json; charset=utf-8';
     } else {
-      body = renderListingHtml({
-        segments,
-        entries: slice,
-        sort,
-        pagination,
-        css: LISTING_CSS,
-        script: LISTING_SCRIPT,
-      });
+      const { css, script, csp } = listingAssets();
+      body = renderListingHtml({ segments, entries: slice, sort, pagination, css, script });
       headers['Content-Type'] = 'text/html; charset=utf-8';
-      headers['Content-Security-Policy'] = LISTING_CSP;
+      headers['Content-Security-Policy'] = csp;
       headers['Referrer-Policy'] = 'no-referrer';
     }
     headers['Content-Length'] = String(Buffer.byteLength(body));

@@ -1,0 +1,19 @@
+/**
+ * `ranged-http/core`: the pure core, for anyone who wants the decisions without a socket. Every
+ * function here takes facts and returns a value (ARCHITECTURE.md, house rule 1). Re-exports only.
+ */
+export * from './backoff.js';
+export * from './content-range.js';
+export * from './format-bytes.js';
+export * from './journal.js';
+export * from './multipart.js';
+export * from './preconditions.js';
+export * from './probe.js';
+export * from './progress.js';
+export * from './range.js';
+export * from './respond.js';
+export * from './resume.js';
+export * from './segments.js';
+export * from './sort-steps.js';
+export * from './url-path.js';
+export * from './validators.js';
