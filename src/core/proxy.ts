@@ -2,7 +2,7 @@
  * Which proxy a download request goes through, read from the variables curl reads: `https_proxy`
  * for https URLs, `http_proxy` for http URLs, `no_proxy` for the hosts reached directly, each also
  * in upper case (the lower-case name wins when both are set, as in curl). Pure: the variables are
- * a parameter (the shell passes `process.env`).
+ * a parameter (the shell passes the environment).
  */
 
 /** A proxy to send a request through (an `http://` proxy: ranged speaks plain HTTP to it). */
