@@ -6,7 +6,7 @@
  */
 
 /** A proxy to send a request through (an `http://` proxy: ranged speaks plain HTTP to it). */
-export interface Proxy {
+export interface ProxyServer {
   host: string;
   port: number;
   /** `Basic …` from the credentials in the proxy URL (RFC 9110 §11.7.2, RFC 7617). */
@@ -19,7 +19,7 @@ export interface Proxy {
 
 export type ProxyChoice =
   | { kind: 'direct' }
-  | { kind: 'proxy'; proxy: Proxy }
+  | { kind: 'proxy'; proxy: ProxyServer }
   /** The variable holds something that is not an http:// proxy URL. */
   | { kind: 'invalid'; variable: string; reason: string };
 

@@ -90,6 +90,7 @@ async function requestOnce(
     // to the URL its redirects led to.
     headersOrigin: new URL(t.url).origin,
     tls: t.settings.tls,
+    proxyEnv: t.settings.proxyEnv,
   });
   const h = res.headers;
   const verdict = checkResponse(

@@ -3,6 +3,7 @@
  * `defaults.ts`; house rule 10: limits are parameters with documented defaults).
  */
 import { X509Certificate } from 'node:crypto';
+import { proxyFor } from '../../core/proxy.js';
 import { checkHeader } from '../../core/request-headers.js';
 import { UsageError } from '../../errors.js';
 import { parseChecksum } from '../store/checksum.js';
@@ -93,8 +94,22 @@ export function resolveSettings(url: string, options: DownloadOptions): Settings
     maxRestarts: options.maxRestarts ?? DEFAULTS.maxRestarts,
     headers: checkHeaders(options.headers ?? {}),
     tls: { insecure: options.insecure === true, ca },
-    proxyEnv: options.proxyEnv ?? process.env,
+    proxyEnv: checkProxyEnv(options.proxyEnv ?? process.env),
   };
+}
+
+/** The proxy variables, when each one that is set names an http:// proxy (else a UsageError). */
+function checkProxyEnv(
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const everywhere = { ...env, no_proxy: undefined, NO_PROXY: undefined };
+  for (const scheme of ['http', 'https']) {
+    const choice = proxyFor(new URL(`${scheme}://ranged.invalid/`), everywhere);
+    if (choice.kind === 'invalid') {
+      throw new UsageError(`Cannot use ${choice.variable}: ${choice.reason}`);
+    }
+  }
+  return env;
 }
 
 /** Every field checked by core `checkHeader()`; the first bad one is a UsageError. */

@@ -4,13 +4,16 @@
  * reused read buffer per connection); `https:` over node:https. The caller checks the response
  * (core/resume.ts) and reads the body (`body.read()`), so nothing here decides.
  */
-import type { IncomingMessage } from 'node:http';
 import type https from 'node:https';
+import { proxyFor } from '../../core/proxy.js';
 import { headersForHop } from '../../core/request-headers.js';
-import { HttpStatusError, NetworkError } from '../../errors.js';
-import { type BodySink, networkReason, openHttp1, type ResponseBody } from './http1.js';
+import { HttpStatusError, UsageError } from '../../errors.js';
+import { openHttp1, type ResponseBody } from './http1.js';
+import { type Answer, requestHttps } from './https-request.js';
+import { networkError } from './network-error.js';
 
 export type { BodySink, ResponseBody } from './http1.js';
+export { isCertificateError, networkCode, networkError } from './network-error.js';
 
 export interface RangeRequestOptions {
   /** Bytes to ask for: `bytes=start-` when `end` is undefined, else `bytes=start-(end-1)`. */
@@ -36,6 +39,8 @@ export interface RangeRequestOptions {
   headersOrigin?: string;
   /** TLS for https: skip verification, or trust these PEM roots instead of the defaults. */
   tls?: { insecure: boolean; ca: string | undefined };
+  /** The proxy variables (core `proxyFor()` reads them per hop). @default none: direct */
+  proxyEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RangeResponse {
@@ -49,51 +54,6 @@ export interface RangeResponse {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
-/** A NetworkError for a socket failure, with the errno code kept in `cause`. */
-export function networkError(url: string, error: unknown): NetworkError {
-  if (error instanceof NetworkError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const hint = isCertificateError(code)
-    ? ' (the certificate is not trusted: --ca FILE trusts a PEM bundle, --insecure skips the check)'
-    : '';
-  return new NetworkError(`Cannot download "${url}": ${networkReason(error)}${hint}`, {
-    cause: error,
-  });
-}
-
-/** OpenSSL's verification failures (and Node's host name check): retrying cannot help. */
-const CERTIFICATE_ERRORS = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REVOKED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** Whether an errno-style code is a failed certificate check. */
-export function isCertificateError(code: string | undefined): boolean {
-  return code !== undefined && CERTIFICATE_ERRORS.has(code);
-}
-
-/** The errno code behind a NetworkError, if any (ECONNREFUSED, ENOTFOUND…). */
-export function networkCode(error: unknown): string | undefined {
-  const cause = (error as { cause?: unknown } | undefined)?.cause;
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-interface Answer {
-  status: number;
-  statusMessage: string;
-  headers: Record<string, string | undefined>;
-  body: ResponseBody;
-}
 
 function requestOnce(
   url: URL,
@@ -124,93 +84,17 @@ function requestOnce(
       bufferSize: options.bufferSize,
     });
   }
-  return requestHttps(url, headers, timeout, options);
-}
-
-/** node:https is loaded only for an https URL: it costs ~4 MiB of memory that http never needs. */
-async function requestHttps(
-  url: URL,
-  headers: Record<string, string>,
-  timeout: number,
-  options: RangeRequestOptions,
-): Promise<Answer> {
-  const { Agent, request } = await import('node:https');
-  const tls = {
-    rejectUnauthorized: options.tls?.insecure !== true,
-    ...(options.tls?.ca === undefined ? {} : { ca: options.tls.ca }),
-  };
-  if (options.agents !== undefined) options.agents.https ??= new Agent({ keepAlive: true, ...tls });
-  const agent = options.agents?.https;
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'GET',
-      headers,
-      signal: options.signal,
-      ...(agent === undefined ? tls : { agent }),
-    });
-    const timer = setTimeout(() => {
-      req.destroy(
-        new NetworkError(`Cannot download "${url.href}": no response within ${timeout / 1000} s`),
-      );
-    }, timeout);
-    req.once('response', (res: IncomingMessage) => {
-      clearTimeout(timer);
-      const flat: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(res.headers)) {
-        flat[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      resolve({
-        status: res.statusCode ?? 0,
-        statusMessage: res.statusMessage ?? '',
-        headers: flat,
-        body: streamBody(res, url.href),
-      });
-    });
-    req.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    req.end();
+  const proxy = proxyFor(url, options.proxyEnv ?? {});
+  if (proxy.kind === 'invalid') {
+    throw new UsageError(`Cannot use ${proxy.variable}: ${proxy.reason}`);
+  }
+  return requestHttps(url, headers, {
+    signal: options.signal,
+    timeout,
+    tls: options.tls,
+    agents: options.agents,
+    proxy: proxy.kind === 'proxy' ? proxy.proxy : undefined,
   });
-}
-
-/** A ResponseBody over a node:http(s) IncomingMessage (https only). */
-function streamBody(res: IncomingMessage, href: string): ResponseBody {
-  return {
-    async read(sink: BodySink, options: { stallTimeout: number }): Promise<void> {
-      const it = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-      try {
-        for (;;) {
-          // The stall timer runs only while waiting for the network, not while the sink writes.
-          const timer = setTimeout(() => {
-            res.destroy(
-              new NetworkError(
-                `Cannot download "${href}": no data for ${options.stallTimeout / 1000} s`,
-              ),
-            );
-          }, options.stallTimeout);
-          let step: IteratorResult<Buffer>;
-          try {
-            step = await it.next();
-          } catch (error) {
-            throw networkError(href, error);
-          } finally {
-            clearTimeout(timer);
-          }
-          if (step.done === true) return;
-          if (!(await sink(step.value))) return;
-        }
-      } finally {
-        if (!res.complete) res.destroy();
-      }
-    },
-    destroy(error?: Error): void {
-      res.destroy(error);
-    },
-    get complete() {
-      return res.complete;
-    },
-  };
 }
 
 /**
