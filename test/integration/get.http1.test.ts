@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openHttp1 } from '../../src/client/transport/http1.js';
 import { NetworkError } from '../../src/errors.js';
 import { fixture } from '../helpers/origin.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Script = (socket: net.Socket) => Promise<void>;
 
@@ -243,8 +244,7 @@ test('openHttp1() stops when the sink answers false and closes the connection', 
   );
   assert.ok(got >= 100_000 && got < body.length, `read ${got}`);
   assert.equal(res.body.complete, false);
-  for (let i = 0; i < 200 && !closed; i++) await sleep(5);
-  assert.equal(closed, true);
+  await waitFor('the server seeing the connection closed', () => closed);
 });
 
 test('openHttp1() rejects with the abort reason', async (t) => {
@@ -257,4 +257,139 @@ test('openHttp1() rejects with the abort reason', async (t) => {
   const reason = new Error('stop now');
   controller.abort(reason);
   await assert.rejects(reading, (e: unknown) => e === reason);
+});
+
+test('openHttp1() refuses a header value with CR or LF before connecting', async (t) => {
+  let connections = 0;
+  const server = net.createServer((s) => {
+    connections++;
+    s.destroy();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  const { port } = server.address() as net.AddressInfo;
+  await assert.rejects(
+    openHttp1(new URL(`http://127.0.0.1:${port}/`), {
+      headers: { 'if-range': '"a"\r\nX-Injected: 1' },
+      signal: new AbortController().signal,
+      timeout: 2_000,
+    }),
+    (e: unknown) => {
+      assert.ok(e instanceof TypeError);
+      assert.equal(e.message, 'Cannot send header "if-range": value contains CR, LF or NUL');
+      return true;
+    },
+  );
+  // A connection would have been accepted by now had one been opened: a second request proves
+  // the server is reachable, and it is the first connection the server sees.
+  const ok = await openHttp1(new URL(`http://127.0.0.1:${port}/`), {
+    headers: {},
+    signal: new AbortController().signal,
+    timeout: 2_000,
+  }).catch((e: unknown) => e);
+  assert.ok(ok instanceof NetworkError);
+  assert.equal(connections, 1);
+});
+
+const strict: [string, string, RegExp][] = [
+  [
+    'a space before a colon',
+    'HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok',
+    /whitespace between a field name and its colon/,
+  ],
+  ['a head with bare LFs', 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok', /bare LF/],
+  [
+    'both Transfer-Encoding and Content-Length',
+    'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+    /both Transfer-Encoding and Content-Length/,
+  ],
+];
+for (const [name, wire, pattern] of strict) {
+  test(`openHttp1() rejects ${name}, as llhttp does`, async (t) => {
+    const { url } = await rawServer(t, async (s) => {
+      s.end(wire);
+    });
+    await assert.rejects(readAll(url), (e: unknown) => {
+      assert.ok(e instanceof NetworkError);
+      assert.match(e.message, /malformed response/);
+      assert.match(e.message, pattern);
+      return true;
+    });
+  });
+}
+
+test('openHttp1() rejects read() with the error the sink throws', async (t) => {
+  const body = fixture(500_000, 4);
+  const { url } = await rawServer(t, async (s) => {
+    s.end(
+      Buffer.concat([
+        Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`),
+        body,
+      ]),
+    );
+  });
+  const res = await openHttp1(url, {
+    headers: {},
+    signal: new AbortController().signal,
+    timeout: 2_000,
+    bufferSize: 16 * 1024,
+  });
+  const disk = new Error('disk full');
+  let calls = 0;
+  await assert.rejects(
+    res.body.read(
+      async () => {
+        if (++calls === 3) throw disk;
+        return true;
+      },
+      { stallTimeout: 2_000 },
+    ),
+    (e: unknown) => e === disk,
+  );
+  assert.equal(calls, 3);
+  assert.equal(res.body.complete, false);
+});
+
+test('openHttp1() settles read() only once the sink returns, even when destroyed meanwhile', async (t) => {
+  const { url } = await rawServer(t, async (s) => {
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc');
+  });
+  const res = await openHttp1(url, {
+    headers: {},
+    signal: new AbortController().signal,
+    timeout: 2_000,
+  });
+  let release: () => void = () => undefined;
+  let sinkReturned = false;
+  let entered: () => void = () => undefined;
+  const inSink = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  const reading = res.body.read(
+    async () => {
+      entered();
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      sinkReturned = true;
+      return true;
+    },
+    { stallTimeout: 2_000 },
+  );
+  await inSink;
+  const reason = new Error('shutting down');
+  res.body.destroy(reason);
+  let settled = false;
+  reading.then(
+    () => undefined,
+    () => {
+      settled = true;
+    },
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(settled, false, 'read() waits for the sink');
+  release();
+  await assert.rejects(reading, (e: unknown) => e === reason);
+  assert.equal(sinkReturned, true);
 });
