@@ -182,3 +182,86 @@ for (const [vars, message] of badProxies) {
     assert.equal(origin.requests.length, 0);
   });
 }
+
+test('ranged get sends http through HTTP_PROXY in absolute-form with the credentials; a kill -9 resumes through it byte-identical', async (t) => {
+  const body = fixture(12 * MiB + 5);
+  const { origin, proxy, dir } = await setup(t, body, 'http', { credentials: 'us@er:p:ss' });
+  const env = envWith({ http_proxy: withCredentials(proxy), HTTP_PROXY: 'http://127.0.0.1:1' });
+  origin.options.bytesPerSecond = 4 * MiB;
+  const child = spawnCli(['get', origin.url, '-c', '4'], dir, env);
+  const first = finished(child);
+  await waitFor('3 MiB served', () => origin.served >= 3 * MiB);
+  child.kill('SIGKILL');
+  await first;
+  const before = origin.requests.length;
+  origin.options.bytesPerSecond = undefined;
+
+  const r = await runCli(['get', origin.url, '-c', '4'], { cwd: dir, env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
+  const resumed = origin.requests.slice(before);
+  assert.ok(resumed.length > 0 && resumed.every((q) => q.ifRange === '"v1-12582917"'), 'resumed');
+  assert.ok(
+    resumed.every((q) => q.range !== 'bytes=0-'),
+    'no byte fetched again from the start',
+  );
+  assert.equal(proxy.forwarded.length, origin.requests.length, 'every request through the proxy');
+  assert.ok(
+    proxy.forwarded.every((target) => target === origin.url),
+    'absolute-form',
+  );
+  assert.deepEqual(proxy.originForm, []);
+  assert.ok(proxy.authorizations.every((a) => a === basic));
+  assert.ok(origin.requests.every((q) => q.headers['proxy-authorization'] === undefined));
+});
+
+test('ranged get: an http proxy that wants credentials is one line, exit 3; NO_PROXY goes direct', async (t) => {
+  const body = fixture(1000);
+  const { origin, proxy, dir } = await setup(t, body, 'http', { credentials: 'a:b' });
+  const r = await runCli(['get', origin.url], {
+    cwd: dir,
+    env: envWith({ HTTP_PROXY: proxy.url }),
+  });
+  assert.equal(r.code, 3, r.stderr);
+  assert.equal(
+    onlyLine(r.stderr),
+    `ranged: Cannot download "${origin.url}": the proxy ${proxy.url} (HTTP_PROXY) answered 407 Proxy Authentication Required (it wants credentials: http://user:pass@host:port)`,
+  );
+  assert.equal(origin.requests.length, 0);
+
+  const dead = await runCli(['get', origin.url], {
+    cwd: dir,
+    env: envWith({ HTTP_PROXY: 'http://127.0.0.1:1' }),
+  });
+  assert.equal(dead.code, 4, dead.stderr);
+  assert.match(
+    onlyLine(dead.stderr),
+    /cannot reach the proxy http:\/\/127\.0\.0\.1:1 \(HTTP_PROXY\): connection refused$/,
+  );
+
+  const direct = await runCli(['get', origin.url], {
+    cwd: dir,
+    env: envWith({
+      HTTP_PROXY: 'http://127.0.0.1:1',
+      no_proxy: 'localhost 127.0.0.1',
+      NO_PROXY: 'x',
+    }),
+  });
+  assert.equal(direct.code, 0, direct.stderr);
+  assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
+});
+
+test('ranged get: -H fields go through the proxy to the origin, never in the CONNECT', {
+  skip,
+}, async (t) => {
+  const body = fixture(100_000);
+  const { origin, proxy, dir } = await setup(t, body, 'https');
+  const r = await runCli(['get', origin.url, '-H', 'Authorization: Bearer t', ...ca()], {
+    cwd: dir,
+    env: envWith({ HTTPS_PROXY: proxy.url }),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
+  assert.ok(origin.requests.every((q) => q.headers.authorization === 'Bearer t'));
+  assert.ok(proxy.tunnels.length > 0);
+});

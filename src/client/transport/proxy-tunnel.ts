@@ -113,9 +113,7 @@ export function openTunnel(
     socket.on('error', onError);
     socket.once('connect', () => {
       const auth =
-        proxy.authorization === undefined
-          ? ''
-          : `Proxy-Authorization: ${proxy.authorization}\r\n`;
+        proxy.authorization === undefined ? '' : `Proxy-Authorization: ${proxy.authorization}\r\n`;
       socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`, 'latin1');
     });
   });

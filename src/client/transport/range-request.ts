@@ -1,16 +1,19 @@
 /**
  * One download request: sends `Accept-Encoding: identity`, an optional Range and If-Range, follows
  * redirects, and turns socket failures into NetworkErrors. `http:` goes over `openHttp1()` (one
- * reused read buffer per connection); `https:` over node:https. The caller checks the response
+ * reused read buffer per connection); `https:` over node:https (`https-request.ts`). Each hop
+ * picks its proxy (core `proxyFor()` over HTTP_PROXY, HTTPS_PROXY, NO_PROXY): an http URL is then
+ * asked of the proxy in absolute-form over the same reader, an https URL through a CONNECT tunnel
+ * with TLS to the origin. The caller checks the response
  * (core/resume.ts) and reads the body (`body.read()`), so nothing here decides.
  */
 import type https from 'node:https';
-import { proxyFor } from '../../core/proxy.js';
+import { type ProxyServer, proxyFor } from '../../core/proxy.js';
 import { headersForHop } from '../../core/request-headers.js';
-import { HttpStatusError, UsageError } from '../../errors.js';
-import { openHttp1, type ResponseBody } from './http1.js';
+import { HttpStatusError, NetworkError, UsageError } from '../../errors.js';
+import { networkReason, openHttp1, type ResponseBody } from './http1.js';
 import { type Answer, requestHttps } from './https-request.js';
-import { networkError } from './network-error.js';
+import { networkCode, networkError } from './network-error.js';
 
 export type { BodySink, ResponseBody } from './http1.js';
 export { isCertificateError, networkCode, networkError } from './network-error.js';
@@ -76,7 +79,21 @@ function requestOnce(
     if (options.ifRange !== undefined) headers['if-range'] = options.ifRange;
   }
   const timeout = options.timeout;
-  if (url.protocol === 'http:') {
+  const choice = proxyFor(url, options.proxyEnv ?? {});
+  if (choice.kind === 'invalid') {
+    throw new UsageError(`Cannot use ${choice.variable}: ${choice.reason}`);
+  }
+  const proxy = choice.kind === 'proxy' ? choice.proxy : undefined;
+  if (url.protocol === 'https:') {
+    return requestHttps(url, headers, {
+      signal: options.signal,
+      timeout,
+      tls: options.tls,
+      agents: options.agents,
+      proxy,
+    });
+  }
+  if (proxy === undefined) {
     return openHttp1(url, {
       headers,
       signal: options.signal,
@@ -84,17 +101,54 @@ function requestOnce(
       bufferSize: options.bufferSize,
     });
   }
-  const proxy = proxyFor(url, options.proxyEnv ?? {});
-  if (proxy.kind === 'invalid') {
-    throw new UsageError(`Cannot use ${proxy.variable}: ${proxy.reason}`);
+  return viaProxy(url, headers, proxy, options);
+}
+
+/**
+ * An http request through an http:// proxy: the same reader (`openHttp1()`), connected to the
+ * proxy, asking in absolute-form, with the proxy's credentials. A proxy that cannot be reached or
+ * that wants other credentials (407) is said to be the proxy.
+ */
+async function viaProxy(
+  url: URL,
+  headers: Record<string, string>,
+  proxy: ProxyServer,
+  options: RangeRequestOptions,
+): Promise<Answer> {
+  const via = `the proxy ${proxy.display} (${proxy.variable})`;
+  const sent =
+    proxy.authorization === undefined
+      ? headers
+      : { ...headers, 'proxy-authorization': proxy.authorization };
+  let res: Answer;
+  try {
+    res = await openHttp1(url, {
+      headers: sent,
+      signal: options.signal,
+      timeout: options.timeout,
+      bufferSize: options.bufferSize,
+      proxy: { host: proxy.host, port: proxy.port },
+    });
+  } catch (error) {
+    const code = networkCode(error);
+    if (code === undefined || options.signal.aborted) throw error;
+    throw new NetworkError(
+      `Cannot download "${url.href}": cannot reach ${via}: ${networkReason((error as Error).cause)}`,
+      { cause: (error as Error).cause },
+    );
   }
-  return requestHttps(url, headers, {
-    signal: options.signal,
-    timeout,
-    tls: options.tls,
-    agents: options.agents,
-    proxy: proxy.kind === 'proxy' ? proxy.proxy : undefined,
-  });
+  if (res.status === 407) {
+    res.body.destroy();
+    const hint =
+      proxy.authorization === undefined
+        ? ' (it wants credentials: http://user:pass@host:port)'
+        : ' (it refused the credentials in the proxy URL)';
+    throw new HttpStatusError(
+      `Cannot download "${url.href}": ${via} answered 407 Proxy Authentication Required${hint}`,
+      { status: 407, url: proxy.display },
+    );
+  }
+  return res;
 }
 
 /**
