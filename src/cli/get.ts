@@ -23,7 +23,7 @@ export const GET_HELP = `Usage: ranged get URL [options]
 Download URL to a file, resuming after any interruption. The data is kept in OUT.part, the
 state in OUT.part.json and OUT.part.live.json; OUT appears only when complete (and verified).
 Run the same command again after Ctrl-C, a crash or a lost connection to continue where it
-stopped.
+stopped; with another URL of the same file (a re-signed link: same size and ETag), too.
 
 Options:
   -o, --output OUT         file to write (default: last part of the URL path, in the current
@@ -65,11 +65,11 @@ Credentials in the proxy URL (http://user:pass@proxy:3128) are sent as Proxy-Aut
 Keys (when stdin is a terminal): p pauses (connections closed, progress saved), r or Enter
 resumes, Ctrl-C stops (progress saved).
 
-Exit codes: 0 done, 2 usage, 3 HTTP status (e.g. 404) or a redirect from https to http,
-4 network (refused, DNS, retries used up), 5 protocol (a server that lies about ranges) or a
-file over --max-size, 6 remote file kept changing, 7 checksum mismatch (nothing saved under
-OUT), 8 untrusted journal, 9 file system (OUT exists, disk full, permission denied),
-130 interrupted (progress saved).
+Exit codes: 0 done, 2 usage, 3 HTTP status (e.g. 404, a proxy's 407) or a redirect from
+https to http, 4 network (refused, DNS, retries used up), 5 protocol (a server that lies
+about ranges) or a file over --max-size, 6 remote file kept changing, 7 checksum mismatch
+(nothing saved under OUT), 8 untrusted journal, 9 file system (OUT exists, disk full,
+permission denied), 130 interrupted (progress saved).
 `;
 
 const CA_ERROR = 'Cannot use the CA certificates:';
