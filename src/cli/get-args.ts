@@ -2,6 +2,7 @@
  * The argument parsers of `ranged get` (pure: text in, a value or a UsageError out), and the
  * command-line wording of a SizeLimitError.
  */
+import { type HeaderField, mergeHeaders, parseHeaderLine } from '../core/request-headers.js';
 import { type SizeLimitError, UsageError } from '../errors.js';
 import { formatBytes } from './render.js';
 
@@ -65,7 +66,10 @@ export function parseSize(text: string): number {
   return Math.min(Math.floor(value), Number.MAX_SAFE_INTEGER);
 }
 
-/** An integer option from `min` to `max`; undefined when not given. */
+/**
+ * An integer option from `min` (0 or 1) to `max`; undefined when not given. A negative number, a
+ * fraction or a word "must be a positive integer" (`a non-negative integer` when 0 is allowed).
+ */
 export function parseCount(
   name: string,
   text: string | undefined,
@@ -75,9 +79,56 @@ export function parseCount(
   if (text === undefined) return undefined;
   const n = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`Cannot use ${name} "${text}": expected an integer from ${min} to ${max}`);
+    const kind = min === 0 ? 'a non-negative integer' : 'a positive integer';
+    throw new UsageError(`Cannot use ${name} "${text}": must be ${kind} from ${min} to ${max}`);
   }
   return n;
+}
+
+/**
+ * Joins an option and a following negative number into one argument (`-c -1` → `-c-1`,
+ * `--retries -3` → `--retries=-3`), so that node:util parseArgs hands the value to the option's own
+ * check ("must be a positive integer") instead of calling it ambiguous. Stops at `--`.
+ */
+export function attachNegativeNumbers(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    const option = /^--[^=]+$/.test(arg) || /^-[^-]$/.test(arg);
+    if (option && next !== undefined && /^-[0-9.]/.test(next)) {
+      out.push(arg.startsWith('--') ? `${arg}=${next}` : `${arg}${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/**
+ * One line for a node:util parseArgs error (ERR_PARSE_ARGS_*), naming the subcommand's help:
+ * `Unknown option '--foo'. See 'ranged get --help'.`
+ */
+export function parseArgsMessage(message: string, command: string): string {
+  const unknown = /^Unknown option '([^']*)'/.exec(message);
+  const first = unknown !== null ? unknown[0] : (message.split('\n')[0] ?? '').replace(/\.$/, '');
+  return `${first}. See 'ranged ${command} --help'.`;
+}
+
+/** The `-H 'Name: value'` arguments as one record of fields (repeated names joined). */
+export function parseHeaders(lines: readonly string[]): Record<string, string> {
+  const fields: HeaderField[] = [];
+  for (const line of lines) {
+    const check = parseHeaderLine(line);
+    if (check.kind === 'invalid') {
+      throw new UsageError(`Cannot use --header ${JSON.stringify(line)}: ${check.reason}`);
+    }
+    fields.push({ name: check.name, value: check.value });
+  }
+  return mergeHeaders(fields);
 }
 
 /** A SizeLimitError from `download()` said in the terms of the command line (`--max-size`). */

@@ -3,12 +3,19 @@
  * p/r keys and Ctrl-C onto pause/resume/abort, and prints one line per notice. `cli/main.ts` turns
  * the errors it throws into exit codes.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type DownloadProgress, download, partPaths } from '../client/download.js';
 import { AbortedError, SizeLimitError, UsageError } from '../errors.js';
-import { outputName, parseCount, parseRate, parseSize, sizeLimitMessage } from './get-args.js';
+import {
+  outputName,
+  parseCount,
+  parseHeaders,
+  parseRate,
+  parseSize,
+  sizeLimitMessage,
+} from './get-args.js';
 import { formatBytes, renderBar, renderLine } from './render.js';
 
 export const GET_HELP = `Usage: ranged get URL [options]
@@ -16,7 +23,7 @@ export const GET_HELP = `Usage: ranged get URL [options]
 Download URL to a file, resuming after any interruption. The data is kept in OUT.part, the
 state in OUT.part.json and OUT.part.live.json; OUT appears only when complete (and verified).
 Run the same command again after Ctrl-C, a crash or a lost connection to continue where it
-stopped.
+stopped; with another URL of the same file (a re-signed link: same size and ETag), too.
 
 Options:
   -o, --output OUT         file to write (default: last part of the URL path, in the current
@@ -35,6 +42,14 @@ Options:
       --allow-insecure-redirect
                            follow a redirect from https to http; refused by default (exit 3),
                            at every hop, because it drops TLS
+  -H, --header 'NAME: VALUE'
+                           send this header field on every request (repeatable); only to the
+                           URL's origin: a redirect elsewhere carries none (Authorization and
+                           Cookie included). Range, If-Range, Accept-Encoding, the other
+                           conditionals, Host and the connection fields are refused (exit 2)
+      --insecure           do not verify TLS certificates (said once on stderr)
+      --ca FILE            trust the PEM certificates in FILE instead of the default roots
+                           (as curl's --cacert)
   -q, --quiet              no progress or notices (errors are still printed)
   -f, --force              replace an existing OUT; discard an unreadable or foreign journal
       --sync               flush the data to disk at every save (~1/s) and before OUT appears,
@@ -43,15 +58,36 @@ Options:
                            10 s; a killed ranged loses nothing either way)
   -h, --help               show this help
 
+Proxies: HTTPS_PROXY for https URLs (a CONNECT tunnel), HTTP_PROXY for http URLs, NO_PROXY
+for hosts reached directly (comma list: host, .domain, host:port, IP, *); lower-case names win.
+Credentials in the proxy URL (http://user:pass@proxy:3128) are sent as Proxy-Authorization.
+
 Keys (when stdin is a terminal): p pauses (connections closed, progress saved), r or Enter
 resumes, Ctrl-C stops (progress saved).
 
-Exit codes: 0 done, 2 usage, 3 HTTP status (e.g. 404) or a redirect from https to http,
-4 network (refused, DNS, retries used up), 5 protocol (a server that lies about ranges) or a
-file over --max-size, 6 remote file kept changing, 7 checksum mismatch (nothing saved under
-OUT), 8 untrusted journal, 9 file system (OUT exists, disk full, permission denied),
-130 interrupted (progress saved).
+Exit codes: 0 done, 2 usage, 3 HTTP status (e.g. 404, a proxy's 407) or a redirect from
+https to http, 4 network (refused, DNS, retries used up), 5 protocol (a server that lies
+about ranges) or a file over --max-size, 6 remote file kept changing, 7 checksum mismatch
+(nothing saved under OUT), 8 untrusted journal, 9 file system (OUT exists, disk full,
+permission denied), 130 interrupted (progress saved).
 `;
+
+const CA_ERROR = 'Cannot use the CA certificates:';
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a folder',
+};
+
+async function readCa(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const reason = READ_ERRORS[code] ?? (error instanceof Error ? error.message : String(error));
+    throw new UsageError(`Cannot read --ca "${path}": ${reason}`);
+  }
+}
 
 async function resolveOutput(url: string, output: string | undefined): Promise<string> {
   if (output === undefined) return outputName(url);
@@ -81,6 +117,9 @@ export async function runGet(args: string[]): Promise<number> {
       quiet: { type: 'boolean', short: 'q' },
       force: { type: 'boolean', short: 'f' },
       sync: { type: 'boolean' },
+      header: { type: 'string', short: 'H', multiple: true },
+      insecure: { type: 'boolean' },
+      ca: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -106,8 +145,13 @@ export async function runGet(args: string[]): Promise<number> {
   const limitRate =
     values['limit-rate'] === undefined ? undefined : parseRate(values['limit-rate']);
   const maxSize = values['max-size'] === undefined ? undefined : parseSize(values['max-size']);
+  const headers = parseHeaders(values.header ?? []);
+  const ca = values.ca === undefined ? undefined : await readCa(values.ca);
   const output = await resolveOutput(url, values.output);
   const quiet = values.quiet === true;
+  if (values.insecure === true) {
+    process.stderr.write('Warning: --insecure: TLS certificates are not verified\n');
+  }
   const ui = new ProgressUi(quiet);
   const controller = new AbortController();
   let noRanges = false;
@@ -119,6 +163,9 @@ export async function runGet(args: string[]): Promise<number> {
     force: values.force === true,
     sync: values.sync === true,
     allowInsecureRedirect: values['allow-insecure-redirect'] === true,
+    headers,
+    insecure: values.insecure === true,
+    ...(ca === undefined ? {} : { ca }),
     ...(maxSize === undefined ? {} : { maxSize }),
     ...(connections === undefined ? {} : { connections }),
     ...(retries === undefined ? {} : { retries }),
@@ -182,6 +229,9 @@ export async function runGet(args: string[]): Promise<number> {
         { cause: error },
       );
     }
+    if (error instanceof UsageError && ca !== undefined && error.message.startsWith(CA_ERROR)) {
+      throw new UsageError(error.message.replace(CA_ERROR, `Cannot use --ca "${values.ca}":`));
+    }
     if (error instanceof SizeLimitError) {
       throw new SizeLimitError(sizeLimitMessage(url, error), error, { cause: error });
     }
@@ -225,7 +275,8 @@ class ProgressUi {
       return;
     }
     const now = Date.now();
-    if (p.state === 'downloading' && now - this.lastLine >= 5_000) {
+    // No `0% 0 B` line before a byte arrived.
+    if (p.state === 'downloading' && p.bytes > 0 && now - this.lastLine >= 5_000) {
       this.lastLine = now;
       process.stderr.write(`${renderLine(p)}\n`);
     }

@@ -17,6 +17,7 @@ import {
   SizeLimitError,
   UsageError,
 } from '../errors.js';
+import { attachNegativeNumbers, parseArgsMessage } from './get-args.js';
 
 const HELP = `Usage: ranged <command> [options]
 
@@ -73,17 +74,31 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'serve':
       // Each command loads only its own modules: `get` stays small in memory without the server.
-      return (await import('./serve.js')).runServe(rest);
+      return withArgsHelp('serve', async () =>
+        (await import('./serve.js')).runServe(attachNegativeNumbers(rest)),
+      );
     case 'get':
       if (rest.includes('--help') || rest.includes('-h')) {
         process.stdout.write((await import('./get.js')).GET_HELP);
         return 0;
       }
-      return (await import('./get.js')).runGet(rest);
+      return withArgsHelp('get', async () =>
+        (await import('./get.js')).runGet(attachNegativeNumbers(rest)),
+      );
     default:
       throw new UsageError(
         `Cannot run "${command}": unknown command (expected serve or get; see ranged --help)`,
       );
+  }
+}
+
+/** Runs a subcommand; a parseArgs error becomes one UsageError line naming its help. */
+async function withArgsHelp(command: string, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!isUsage(error)) throw error;
+    throw new UsageError(parseArgsMessage((error as Error).message, command), { cause: error });
   }
 }
 

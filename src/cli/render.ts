@@ -40,6 +40,7 @@ function details(p: ProgressView): string {
   if (p.state === 'paused') return `${size}  paused (r or Enter resumes)`;
   if (p.state === 'verifying') return `${size}  verifying`;
   if (p.state === 'connecting') return `${size}  connecting`;
+  if (p.state === 'done') return `${size}  done`;
   const conn = p.connections === 1 ? '1 connection' : `${p.connections} connections`;
   return `${size}  ${formatBytes(Math.round(p.bytesPerSecond))}/s  ETA ${formatDuration(p.etaSeconds)}  ${conn}`;
 }

@@ -86,6 +86,27 @@ export interface DownloadOptions {
   /** Redirects followed per request. @default 10 */
   maxRedirects?: number;
   /**
+   * Header fields sent on every request of the download (the probe, every range, every resume),
+   * e.g. `{ Authorization: 'Bearer …' }`. Sent only to the origin of `url`: a redirect to another
+   * origin carries none of them (Authorization and Cookie included), as curl does. Range,
+   * If-Range, Accept-Encoding, the other preconditions, Host, the connection and framing fields
+   * and Proxy-Authorization are the engine's: setting one is a UsageError, as is a malformed
+   * name or value. A User-Agent replaces ranged's. @default {} */
+  headers?: Record<string, string>;
+  /** Skip the verification of TLS certificates (https and the proxy's tunnel): anyone on the
+   * path can then read and change the bytes. @default false */
+  insecure?: boolean;
+  /** PEM certificates to trust for https instead of the default roots (as curl's --cacert).
+   * @default Node's root certificates (and NODE_EXTRA_CA_CERTS) */
+  ca?: string | Buffer;
+  /**
+   * Proxy settings, read from the environment when not given: `HTTPS_PROXY` for https URLs,
+   * `HTTP_PROXY` for http URLs, `NO_PROXY` for the hosts reached directly (lower-case names win,
+   * as in curl). An https URL goes through a CONNECT tunnel, an http URL as an absolute-form
+   * request; `http://user:pass@proxy:3128` sends Proxy-Authorization: Basic.
+   * @default process.env */
+  proxyEnv?: Record<string, string | undefined>;
+  /**
    * Largest file accepted, in bytes; `Infinity` for no limit. A larger declared length (the
    * Content-Length of a 200, the complete length of a Content-Range) is refused before any byte
    * is written, and nothing on disk changes: no part file or journal is created, and those of an

@@ -248,7 +248,12 @@ export function declaredSize(verdict: Verdict): number | undefined {
 export type Trust =
   /** Its bytes may be continued (still to be confirmed by the probe's If-Range). */
   | { kind: 'resume' }
-  /** It was written for another URL: never trusted, reported unless forced. */
+  /**
+   * It was written for another URL but could hold the same file (a re-signed link, a moved file):
+   * continued only once the probe shows the same size and validator (`confirmMove()`).
+   */
+  | { kind: 'moved'; url: string }
+  /** It was written for another URL and cannot be shown to hold the same file. */
   | { kind: 'foreign'; url: string }
   /** The part file is gone; `held` says whether the journal claimed any bytes. */
   | { kind: 'part-missing'; held: boolean }
@@ -266,15 +271,85 @@ export function trustJournal(
   journal: Journal,
   facts: { url: string; partSize: number | undefined },
 ): Trust {
-  if (journal.url !== facts.url) return { kind: 'foreign', url: journal.url };
-  if (facts.partSize === undefined) return { kind: 'part-missing', held: journal.done.length > 0 };
+  if (journal.url === facts.url) return trustHere(journal, facts.partSize);
+  // Another URL: only a journal that would be trusted here, and whose file an answer can identify.
+  const here = trustHere(journal, facts.partSize);
+  return here.kind === 'resume' && moveProof(journal) !== undefined
+    ? { kind: 'moved', url: journal.url }
+    : { kind: 'foreign', url: journal.url };
+}
+
+function trustHere(journal: Journal, partSize: number | undefined): Trust {
+  if (partSize === undefined) return { kind: 'part-missing', held: journal.done.length > 0 };
   const expected = journal.size ?? heldPrefix(journal.done);
-  if (journal.size === undefined ? facts.partSize < expected : facts.partSize !== expected) {
-    return { kind: 'part-size', size: facts.partSize, expected };
+  if (journal.size === undefined ? partSize < expected : partSize !== expected) {
+    return { kind: 'part-size', size: partSize, expected };
   }
   if (journal.done.length === 0) return { kind: 'resume' };
   const verdict = canResume(journal);
   return verdict.kind === 'restart'
     ? { kind: 'unprovable', reason: verdict.reason }
     : { kind: 'resume' };
+}
+
+/**
+ * What identifies a journal's file at another URL: its size and its strong ETag, or its
+ * Last-Modified when it has no ETag (a weak ETag proves nothing, RFC 9110 §8.8.1); undefined when
+ * nothing can.
+ */
+function moveProof(
+  saved: RemoteVersion,
+): { size: number; field: 'ETag' | 'Last-Modified'; value: string } | undefined {
+  if (saved.size === undefined) return undefined;
+  if (saved.etag !== undefined) {
+    return isETag(saved.etag) && !isWeak(saved.etag)
+      ? { size: saved.size, field: 'ETag', value: saved.etag }
+      : undefined;
+  }
+  if (saved.lastModified !== undefined && parseHttpDate(saved.lastModified) !== undefined) {
+    return { size: saved.size, field: 'Last-Modified', value: saved.lastModified };
+  }
+  return undefined;
+}
+
+export type MoveCheck =
+  /** The same file: continue, say `notice`, record the new URL. */
+  | { kind: 'same'; notice: string }
+  /** Not shown to be the same file. */
+  | { kind: 'different'; reason: string };
+
+/**
+ * Whether the answer from a new URL serves the file a journal written for another URL holds: the
+ * same complete length and the same strong ETag (or the same Last-Modified where the journal has
+ * no ETag). A validator the answer leaves out proves nothing, so it fails the check (unlike
+ * `versionChange()`, where the URL itself vouches for the file).
+ */
+export function confirmMove(saved: RemoteVersion, verdict: Verdict): MoveCheck {
+  const proof = moveProof(saved);
+  if (proof === undefined) {
+    return { kind: 'different', reason: 'the journal has no size and strong validator to compare' };
+  }
+  if (verdict.kind !== 'partial' && verdict.kind !== 'full' && verdict.kind !== 'changed') {
+    return { kind: 'different', reason: 'the answer does not identify the file' };
+  }
+  const actual = verdict.version;
+  if (actual.size !== proof.size) {
+    return {
+      kind: 'different',
+      reason: `its size is ${actual.size ?? 'unknown'}, the journal's ${proof.size} bytes`,
+    };
+  }
+  const value = proof.field === 'ETag' ? actual.etag : actual.lastModified;
+  if (value !== proof.value) {
+    const got = value === undefined ? 'none' : value;
+    return {
+      kind: 'different',
+      reason: `its ${proof.field} is ${got}, the journal's ${proof.value}`,
+    };
+  }
+  const shown = proof.field === 'ETag' ? proof.value : `"${proof.value}"`;
+  return {
+    kind: 'same',
+    notice: `Resuming from another URL: same size and ${proof.field} ${shown}`,
+  };
 }

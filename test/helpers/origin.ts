@@ -82,6 +82,8 @@ export interface RecordedRequest {
   range: string | undefined;
   ifRange: string | undefined;
   acceptEncoding: string | undefined;
+  /** Every request header field (lower-case names). */
+  headers: http.IncomingHttpHeaders;
   status: number;
   /** Content-Range of the response, if any. */
   contentRange: string | undefined;
@@ -232,6 +234,7 @@ export async function startOrigin(
       range: req.headers.range,
       ifRange: header(req.headers['if-range']),
       acceptEncoding: req.headers['accept-encoding'],
+      headers: req.headers,
       status: 0,
       contentRange: undefined,
       sent: 0,

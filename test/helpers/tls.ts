@@ -2,7 +2,7 @@
  * HTTPS for the client tests: a self-signed certificate for 127.0.0.1, made with `openssl` at test
  * time (never checked in), and a server that answers every request with a redirect (over http or
  * https). The client trusts the certificate only in a child process started with
- * `NODE_EXTRA_CA_CERTS` (`trustEnv()`): ranged has no option to change the CAs it trusts.
+ * `NODE_EXTRA_CA_CERTS` (`trustEnv()`), or with `--ca` (get.tls-trust.test.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -61,6 +61,8 @@ export interface Redirector {
   location: string;
   /** Requests answered so far. */
   requests: number;
+  /** The header fields of every request answered. */
+  headers: http.IncomingHttpHeaders[];
   close(): Promise<void>;
 }
 
@@ -69,8 +71,9 @@ export async function startRedirector(options: {
   location: string;
   tls?: TestCertificate | undefined;
 }): Promise<Redirector> {
-  const listener = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     redirector.requests++;
+    redirector.headers.push(req.headers);
     res.writeHead(302, { location: redirector.location, 'content-length': '0' });
     res.end();
   };
@@ -86,6 +89,7 @@ export async function startRedirector(options: {
     url: `${scheme}://127.0.0.1:${port}/file.bin`,
     location: options.location,
     requests: 0,
+    headers: [],
     close: async () => {
       server.closeAllConnections();
       server.close();

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeJournal } from '../../src/core/journal.js';
-import { CLI } from '../helpers/get-cli.js';
+import { CLI, runCli } from '../helpers/get-cli.js';
 import { fixture, startOrigin } from '../helpers/origin.js';
 import { quietFor, waitFor } from '../helpers/wait.js';
 
@@ -75,6 +75,8 @@ test('ranged get on a terminal draws a bar, pauses on p and resumes on r', { ski
   assert.equal(code, 0, screen);
   assert.match(screen, /Resuming/);
   assert.match(screen, /Saved "file\.bin" \(8\.0 MiB\)/);
+  // The last frame shows the finished size, not `0 B … 0 connections`.
+  assert.match(screen, /100%\s+8\.0 MiB \/ 8\.0 MiB\s+done\s*\r?\n/);
   assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
   // The resumed requests carried If-Range and asked only for what was missing. (Bytes the origin
   // wrote are no bound: a connection closed at a stolen segment's new end leaves up to a few MiB
@@ -87,4 +89,20 @@ test('ranged get on a terminal draws a bar, pauses on p and resumes on r', { ski
       `${r.range} starts inside held bytes ${JSON.stringify(held)}`,
     );
   }
+});
+
+test('ranged get off a terminal prints no 0% line before a byte arrived', async (t) => {
+  const body = fixture(2 * MiB);
+  const origin = await startOrigin(body, { bytesPerSecond: 2 * MiB });
+  const dir = await mkdtemp(join(tmpdir(), 'ranged-get-notty-'));
+  t.after(async () => {
+    await origin.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const r = await runCli(['get', origin.url], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await readFile(join(dir, 'file.bin')), body);
+  assert.doesNotMatch(r.stderr, /(^|\n)0%\s+0 B/);
+  assert.match(r.stderr, /(^|\n)\d+%\s+\d/, 'a progress line once bytes arrived');
+  assert.match(r.stderr, /Saved "file\.bin" \(2\.0 MiB\)\n$/);
 });

@@ -230,3 +230,15 @@ test('DownloadLoop: a pause during a probe retry wait stops with the journal kep
   assert.deepEqual(await readFile(join(dir, 'c.bin')), data);
   assert.ok(states.includes('paused'), states.join());
 });
+
+test('DownloadLoop ends with a done event that carries the finished size, not zeros', async (t) => {
+  const dir = await folder(t);
+  const data = bytes(64 * KiB);
+  const events: { state: string; bytes: number; total: number | undefined }[] = [];
+  const { done } = run(memoryOrigin(data), {
+    output: join(dir, 'out.bin'),
+    onProgress: (p) => events.push({ state: p.state, bytes: p.bytes, total: p.total }),
+  });
+  await done;
+  assert.deepEqual(events.at(-1), { state: 'done', bytes: data.length, total: data.length });
+});

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { outputName, parseRate, parseSize } from '../../src/cli/get-args.js';
+import {
+  attachNegativeNumbers,
+  outputName,
+  parseArgsMessage,
+  parseCount,
+  parseHeaders,
+  parseRate,
+  parseSize,
+} from '../../src/cli/get-args.js';
 import { parseChecksum } from '../../src/client/store/checksum.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -107,3 +115,71 @@ for (const [spec, expected] of checksumCases) {
     else assert.deepEqual(parseChecksum(spec), expected);
   });
 }
+
+const countCases: [string, string, number, RegExp | number][] = [
+  ['--connections', '4', 1, 4],
+  ['--connections', '-1', 1, /"-1": must be a positive integer from 1 to 64/],
+  ['--connections', '0', 1, /must be a positive integer/],
+  ['--connections', '1.5', 1, /must be a positive integer/],
+  ['--retries', '0', 0, 0],
+  ['--retries', '-3', 0, /"-3": must be a non-negative integer from 0 to 64/],
+];
+for (const [name, text, min, expected] of countCases) {
+  test(`parseCount() reads ${name} ${text}`, () => {
+    if (typeof expected === 'number') assert.equal(parseCount(name, text, min, 64), expected);
+    else
+      assert.throws(() => parseCount(name, text, min, 64), {
+        name: 'UsageError',
+        message: expected,
+      });
+  });
+}
+
+const attachCases: [string[], string[]][] = [
+  [
+    ['-c', '-1', 'u'],
+    ['-c-1', 'u'],
+  ],
+  [['--retries', '-3'], ['--retries=-3']],
+  [['--retries=-3'], ['--retries=-3']],
+  [
+    ['-c', '2', '-q'],
+    ['-c', '2', '-q'],
+  ],
+  [
+    ['-o', '-x'],
+    ['-o', '-x'],
+  ],
+  [
+    ['--', '-c', '-1'],
+    ['--', '-c', '-1'],
+  ],
+];
+for (const [args, expected] of attachCases) {
+  test(`attachNegativeNumbers() turns ${args.join(' ')} into ${expected.join(' ')}`, () => {
+    assert.deepEqual(attachNegativeNumbers(args), expected);
+  });
+}
+
+test('parseArgsMessage() names the subcommand help in one line', () => {
+  assert.equal(
+    parseArgsMessage(
+      "Unknown option '--foo'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--foo\"",
+      'get',
+    ),
+    "Unknown option '--foo'. See 'ranged get --help'.",
+  );
+  assert.equal(
+    parseArgsMessage("Option '-o, --output <value>' argument missing", 'serve'),
+    "Option '-o, --output <value>' argument missing. See 'ranged serve --help'.",
+  );
+});
+
+test('parseHeaders() merges repeated -H and refuses a bad one in one line', () => {
+  assert.deepEqual(parseHeaders(['A: 1', 'a: 2', 'B:3']), { A: '1, 2', B: '3' });
+  assert.throws(() => parseHeaders(['Range: bytes=0-']), {
+    name: 'UsageError',
+    message: /^Cannot use --header "Range: bytes=0-": Range cannot be set/,
+  });
+  assert.throws(() => parseHeaders(['nocolon']), { message: /has no colon/ });
+});

@@ -18,6 +18,17 @@ test('formatRequest() sends / for an empty path', () => {
   );
 });
 
+test('formatRequest() writes the absolute-form to a proxy, without credentials or fragment (RFC 9112 §3.2.2)', () => {
+  assert.match(
+    formatRequest(new URL('http://u:p@example.com:8080/a?x=1#frag'), {}, { absolute: true }),
+    /^GET http:\/\/example\.com:8080\/a\?x=1 HTTP\/1\.1\r\nHost: example\.com:8080\r\n/,
+  );
+  assert.match(
+    formatRequest(new URL('http://[::1]'), {}, { absolute: true }),
+    /^GET http:\/\/\[::1\]\/ HTTP\/1\.1\r\n/,
+  );
+});
+
 const refused: [string, Record<string, string>, RegExp][] = [
   // RFC 9110 §5.5: a field value holds no CR, LF or NUL; one would end the head early
   ['a CR', { range: 'bytes=0-\rX: 1' }, /Cannot send header "range": value contains CR, LF or NUL/],

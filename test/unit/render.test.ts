@@ -59,6 +59,10 @@ test('renderLine() leaves out the percent when the size is unknown', () => {
 test('renderLine() says paused and verifying', () => {
   assert.match(renderLine({ ...half, state: 'paused' }), /paused \(r or Enter resumes\)$/);
   assert.match(renderLine({ ...half, state: 'verifying' }), /verifying$/);
+  assert.equal(
+    renderLine({ ...half, state: 'done', bytes: 10 * 1024 ** 2, connections: 0 }),
+    '100%  10.0 MiB / 10.0 MiB  done',
+  );
 });
 
 const barCases: [string, ProgressView, number, string][] = [

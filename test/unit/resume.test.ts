@@ -339,9 +339,39 @@ const trustCases: [string, Journal, { url: string; partSize: number | undefined 
     { kind: 'resume' },
   ],
   [
-    'refuses a journal for another URL',
+    'calls a journal for another URL with a size and a strong ETag moved (the probe decides)',
     journalFor(),
     { url: 'http://h/g', partSize: 1000 },
+    { kind: 'moved', url: 'http://h/f' },
+  ],
+  [
+    'calls a journal for another URL with a size and only Last-Modified moved',
+    journalFor({ etag: undefined }),
+    { url: 'http://h/g', partSize: 1000 },
+    { kind: 'moved', url: 'http://h/f' },
+  ],
+  [
+    'refuses a journal for another URL whose ETag is weak (RFC 9110 §8.8.1)',
+    journalFor({ etag: 'W/"a"' }),
+    { url: 'http://h/g', partSize: 1000 },
+    { kind: 'foreign', url: 'http://h/f' },
+  ],
+  [
+    'refuses a journal for another URL without a size',
+    journalFor({ size: undefined }),
+    { url: 'http://h/g', partSize: 1000 },
+    { kind: 'foreign', url: 'http://h/f' },
+  ],
+  [
+    'refuses a journal for another URL without a validator',
+    journalFor({ etag: undefined, lastModified: undefined }),
+    { url: 'http://h/g', partSize: 1000 },
+    { kind: 'foreign', url: 'http://h/f' },
+  ],
+  [
+    'refuses a journal for another URL whose part file is truncated',
+    journalFor(),
+    { url: 'http://h/g', partSize: 10 },
     { kind: 'foreign', url: 'http://h/f' },
   ],
   [

@@ -7,8 +7,9 @@
 
 import type { Journal } from '../../core/journal.js';
 import { probeOutcome, probeRange } from '../../core/probe.js';
+import { type Asked, confirmMove } from '../../core/resume.js';
 import { connectionsFor, spanBytes } from '../../core/segments.js';
-import { FileSystemError, ProtocolError } from '../../errors.js';
+import { FileSystemError, JournalError, ProtocolError } from '../../errors.js';
 import { discardPart, fileExists } from '../store/part-paths.js';
 import { PartStore } from '../store/part-store.js';
 import { loadTrustedJournal } from '../store/trusted-journal.js';
@@ -37,7 +38,7 @@ export async function attempt(t: Transfer, pass: Pass): Promise<{ size: number; 
     );
   }
   t.emit('connecting');
-  const journal = await loadTrustedJournal({
+  const loaded = await loadTrustedJournal({
     url: t.url,
     output,
     paths: t.paths,
@@ -45,9 +46,14 @@ export async function attempt(t: Transfer, pass: Pass): Promise<{ size: number; 
     boot: t.boot,
     notice: (message) => t.notice(message),
   });
-  if (journal === undefined) await discardPart(t.paths);
-  pass.onResumable(journal === undefined ? 0 : spanBytes(journal.done));
+  if (loaded === undefined) await discardPart(t.paths);
   const { controller } = pass;
+  // A journal from another URL is kept only when the new URL serves the same file.
+  const journal =
+    loaded !== undefined && loaded.url !== t.url
+      ? await confirmMoved(t, loaded, controller.signal)
+      : loaded;
+  pass.onResumable(journal === undefined ? 0 : spanBytes(journal.done));
   if (journal?.size !== undefined && spanBytes(journal.done) === journal.size) {
     const run = await openRun(t, journal, {
       controller,
@@ -114,6 +120,38 @@ export async function attempt(t: Transfer, pass: Pass): Promise<{ size: number; 
       return finishRun(t, run);
     }
   }
+}
+
+/**
+ * A journal written for another URL (a re-signed link, a moved file): asks the user's URL for one
+ * byte the journal does not need and keeps the journal, now for this URL, when the answer shows
+ * the same size and validator (core `confirmMove()`). Otherwise a JournalError, or with `force`
+ * the part is discarded and the pass starts over.
+ */
+async function confirmMoved(
+  t: Transfer,
+  journal: Journal,
+  signal: AbortSignal,
+): Promise<Journal | undefined> {
+  const size = journal.size ?? 1;
+  const asked: Asked =
+    journal.acceptRanges && size > 0
+      ? { start: size - 1, end: size, ranged: true }
+      : { start: 0, end: undefined, ranged: false };
+  const { res, verdict } = await requestChecked(t, t.url, asked, journal, { signal, retry: true });
+  res.body.destroy();
+  const check = confirmMove(journal, verdict);
+  if (check.kind === 'same') {
+    t.notice(check.notice);
+    return { ...journal, url: t.url };
+  }
+  const message = `Cannot resume "${t.settings.output}": journal "${t.paths.journal}" is for "${journal.url}", and "${t.url}" is not the same file (${check.reason})`;
+  if (!t.settings.force) {
+    throw new JournalError(`${message} (delete it, or use --force to start over)`);
+  }
+  t.notice(`${message}: starting over`);
+  await discardPart(t.paths);
+  return undefined;
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   type Verdict,
 } from '../../core/resume.js';
 import { ProtocolError, SizeLimitError } from '../../errors.js';
-import { networkCode, type RangeResponse } from '../transport/range-request.js';
+import { isCertificateError, networkCode, type RangeResponse } from '../transport/range-request.js';
 import { readBufferSize } from './defaults.js';
 import { Retries } from './retry.js';
 import { StatusFailure } from './stops.js';
@@ -61,6 +61,8 @@ export async function requestChecked(
       const code = networkCode(error);
       // Nothing listens there, or the name does not resolve: no point waiting (curl and wget agree).
       if (t.fetchedBytes === 0 && (code === 'ECONNREFUSED' || code === 'ENOTFOUND')) throw error;
+      // A certificate that fails verification fails again.
+      if (isCertificateError(code)) throw error;
       await retries.after(error, signal);
     }
   }
@@ -83,6 +85,12 @@ async function requestOnce(
     allowInsecureRedirect: t.settings.allowInsecureRedirect,
     agents: t.agents,
     bufferSize: readBufferSize(t.settings.connections),
+    headers: t.settings.headers,
+    // The user's fields go to the origin of the URL they gave, also when a request goes straight
+    // to the URL its redirects led to.
+    headersOrigin: new URL(t.url).origin,
+    tls: t.settings.tls,
+    proxyEnv: t.settings.proxyEnv,
   });
   const h = res.headers;
   const verdict = checkResponse(

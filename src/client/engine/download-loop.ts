@@ -52,6 +52,8 @@ export class DownloadLoop {
   #restarts = 0;
   #state: DownloadState = 'connecting';
   #samples: Sample[] = [];
+  /** The size of the finished file, reported by the final 'done' event. */
+  #finished: number | undefined;
 
   constructor(url: string, options: DownloadOptions, deps: LoopDeps) {
     this.#url = url;
@@ -174,6 +176,7 @@ export class DownloadLoop {
         },
       });
       this.#state = 'done';
+      this.#finished = size;
       const result: DownloadResult = {
         path: t.settings.output,
         size,
@@ -210,10 +213,12 @@ export class DownloadLoop {
     if (state !== undefined) this.#state = state;
     const onProgress = this.#options.onProgress;
     const run = this.#run;
-    const bytes = run === undefined ? 0 : run.store.heldBytes;
+    // Once finished, the run is gone: the final event carries the file's size as bytes and total.
+    const finished = this.#state === 'done' ? this.#finished : undefined;
+    const bytes = finished ?? (run === undefined ? 0 : run.store.heldBytes);
     this.#samples = addSample(this.#samples, { time: this.#now(), bytes: this.#fetchedBytes });
     if (onProgress === undefined) return;
-    const total = run?.store.size;
+    const total = finished ?? run?.store.size;
     const bps = this.#state === 'downloading' ? rate(this.#samples) : 0;
     onProgress({
       state: this.#state,

@@ -2,6 +2,9 @@
  * `resolveSettings()`: checks the `DownloadOptions` and fills in every default (declared in
  * `defaults.ts`; house rule 10: limits are parameters with documented defaults).
  */
+import { X509Certificate } from 'node:crypto';
+import { proxyFor } from '../../core/proxy.js';
+import { checkHeader } from '../../core/request-headers.js';
 import { UsageError } from '../../errors.js';
 import { parseChecksum } from '../store/checksum.js';
 import type { Checksum, DownloadOptions } from '../types.js';
@@ -28,6 +31,12 @@ export interface Settings {
   slowGrace: number;
   progressInterval: number;
   maxRestarts: number;
+  /** The user's header fields, checked (`headers`). */
+  headers: Record<string, string>;
+  /** TLS: skip verification; the PEM roots to trust instead of the defaults. */
+  tls: { insecure: boolean; ca: string | undefined };
+  /** Where the proxy variables are read (`proxyEnv`). */
+  proxyEnv: Record<string, string | undefined>;
 }
 
 /** Checks `url` and `options` (UsageError when they cannot work) and fills in the defaults. */
@@ -64,6 +73,7 @@ export function resolveSettings(url: string, options: DownloadOptions): Settings
     );
   }
   const checksum = options.checksum;
+  const ca = options.ca === undefined ? undefined : checkCa(options.ca);
   return {
     output: options.output,
     connections: c,
@@ -82,5 +92,53 @@ export function resolveSettings(url: string, options: DownloadOptions): Settings
     slowGrace: options.slowGrace ?? DEFAULTS.slowGrace,
     progressInterval: options.progressInterval ?? DEFAULTS.progressInterval,
     maxRestarts: options.maxRestarts ?? DEFAULTS.maxRestarts,
+    headers: checkHeaders(options.headers ?? {}),
+    tls: { insecure: options.insecure === true, ca },
+    proxyEnv: checkProxyEnv(options.proxyEnv ?? process.env),
   };
+}
+
+/** The proxy variables, when each one that is set names an http:// proxy (else a UsageError). */
+function checkProxyEnv(
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const everywhere = { ...env, no_proxy: undefined, NO_PROXY: undefined };
+  for (const scheme of ['http', 'https']) {
+    const choice = proxyFor(new URL(`${scheme}://ranged.invalid/`), everywhere);
+    if (choice.kind === 'invalid') {
+      throw new UsageError(`Cannot use ${choice.variable}: ${choice.reason}`);
+    }
+  }
+  return env;
+}
+
+/** Every field checked by core `checkHeader()`; the first bad one is a UsageError. */
+function checkHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const check = checkHeader({ name, value: String(value) });
+    if (check.kind === 'invalid')
+      throw new UsageError(`Cannot send header ${name}: ${check.reason}`);
+    out[check.name] = check.value;
+  }
+  return out;
+}
+
+/** The PEM text of `ca`, when it holds at least one certificate and every one parses. */
+export function checkCa(ca: string | Buffer): string {
+  const text = typeof ca === 'string' ? ca : ca.toString('latin1');
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (blocks === null) {
+    throw new UsageError('Cannot use the CA certificates: no PEM certificate found');
+  }
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      throw new UsageError(
+        `Cannot use the CA certificates: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  return text;
 }

@@ -24,7 +24,9 @@ export interface TrustContext {
 
 /**
  * Loads the journals beside the output and decides whether their bytes can be trusted; undefined
- * means start over. A durable journal that is not ours (garbage, a newer format, another URL) is
+ * means start over. A journal written for another URL that may hold the same file (core
+ * `trustJournal()` says 'moved') is returned with its own `url`: the probe must confirm it
+ * (`confirmMove()`) before a byte is kept. A durable journal that is not ours (garbage, a newer format, another URL) is
  * a JournalError unless `force` is set. The journal returned has in `done` every byte held: the
  * durable journal's, and the live journal's when this boot wrote it for the same download.
  */
@@ -63,6 +65,7 @@ export async function loadTrustedJournal(t: TrustContext): Promise<Journal | und
   const trust = trustJournal(journal, { url: t.url, partSize });
   switch (trust.kind) {
     case 'resume':
+    case 'moved':
       return journal;
     case 'foreign': {
       const message = `Cannot resume "${output}": journal "${path}" is for "${trust.url}"`;

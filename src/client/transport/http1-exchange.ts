@@ -90,8 +90,9 @@ export class Exchange {
     this.#stallTimeout = options.timeout;
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.#socket = net.connect({
-      host,
-      port: url.port === '' ? 80 : Number(url.port),
+      // Through a proxy, the connection goes to the proxy (the request names the origin).
+      host: options.proxy?.host ?? host,
+      port: options.proxy?.port ?? (url.port === '' ? 80 : Number(url.port)),
       onread: {
         // Node asks for the next read's buffer right after each callback (and resumes into it
         // later): the buffer that is free, or that frees first when both hold a chunk (the

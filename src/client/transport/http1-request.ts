@@ -7,12 +7,21 @@ import { isTchar } from './http1-fields.js';
 
 /**
  * `GET target HTTP/1.1` with Host, `Connection: close` and `headers` (names as given), as latin1
- * text. Throws a TypeError for an invalid field name or a value with CR, LF or NUL (a programmer
- * error: node:http throws one too).
+ * text. The target is in origin-form (`/path?query`), or with `absolute` in absolute-form
+ * (`http://host:port/path?query`, RFC 9112 §3.2.2: "When making a request to a proxy, other than
+ * a CONNECT or server-wide OPTIONS request, a client MUST send the target URI in absolute-form"),
+ * never with a fragment or credentials. Throws a TypeError for an invalid field name or a value
+ * with CR, LF or NUL (a programmer error: node:http throws one too).
  */
-export function formatRequest(url: URL, headers: Record<string, string>): string {
-  const target = `${url.pathname}${url.search}`;
-  let request = `GET ${target === '' ? '/' : target} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n`;
+export function formatRequest(
+  url: URL,
+  headers: Record<string, string>,
+  options: { absolute?: boolean } = {},
+): string {
+  const path = `${url.pathname}${url.search}`;
+  const origin = path === '' ? '/' : path;
+  const target = options.absolute === true ? `${url.protocol}//${url.host}${origin}` : origin;
+  let request = `GET ${target} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n`;
   for (const [name, value] of Object.entries(headers)) {
     if (name.length === 0 || !isToken(name)) {
       throw new TypeError(`Cannot send header ${JSON.stringify(name)}: the name is not a token`);

@@ -40,4 +40,7 @@ export interface Http1Options {
   /** Size of each of the two reused read buffers: fewer, larger writes (-c 1 of 1 GiB from
    * loopback: 4,096 writes at 256 KiB, 1,026 at 1 MiB, ~15% less wall time). @default 1 MiB */
   bufferSize?: number;
+  /** Send the request to this http:// proxy, in absolute-form (RFC 9112 §3.2.2), instead of
+   * connecting to the URL's host. Its credentials go in `headers` (Proxy-Authorization). */
+  proxy?: { host: string; port: number } | undefined;
 }

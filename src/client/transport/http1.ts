@@ -34,7 +34,8 @@ export type { BodySink, Http1Options, Http1Response, ResponseBody } from './http
 export function openHttp1(url: URL, options: Http1Options): Promise<Http1Response> {
   let request: string;
   try {
-    request = formatRequest(url, options.headers); // before anything is sent
+    // Checked before anything is sent; absolute-form to a proxy.
+    request = formatRequest(url, options.headers, { absolute: options.proxy !== undefined });
   } catch (error) {
     return Promise.reject(error);
   }

@@ -1,15 +1,22 @@
 /**
  * One download request: sends `Accept-Encoding: identity`, an optional Range and If-Range, follows
  * redirects, and turns socket failures into NetworkErrors. `http:` goes over `openHttp1()` (one
- * reused read buffer per connection); `https:` over node:https. The caller checks the response
+ * reused read buffer per connection); `https:` over node:https (`https-request.ts`). Each hop
+ * picks its proxy (core `proxyFor()` over HTTP_PROXY, HTTPS_PROXY, NO_PROXY): an http URL is then
+ * asked of the proxy in absolute-form over the same reader, an https URL through a CONNECT tunnel
+ * with TLS to the origin. The caller checks the response
  * (core/resume.ts) and reads the body (`body.read()`), so nothing here decides.
  */
-import type { IncomingMessage } from 'node:http';
 import type https from 'node:https';
-import { HttpStatusError, NetworkError } from '../../errors.js';
-import { type BodySink, networkReason, openHttp1, type ResponseBody } from './http1.js';
+import { type ProxyServer, proxyFor } from '../../core/proxy.js';
+import { headersForHop } from '../../core/request-headers.js';
+import { HttpStatusError, NetworkError, UsageError } from '../../errors.js';
+import { networkReason, openHttp1, type ResponseBody } from './http1.js';
+import { type Answer, requestHttps } from './https-request.js';
+import { networkCode, networkError } from './network-error.js';
 
 export type { BodySink, ResponseBody } from './http1.js';
+export { isCertificateError, networkCode, networkError } from './network-error.js';
 
 export interface RangeRequestOptions {
   /** Bytes to ask for: `bytes=start-` when `end` is undefined, else `bytes=start-(end-1)`. */
@@ -29,6 +36,14 @@ export interface RangeRequestOptions {
   /** Holds the keep-alive agent for https requests, created here on first use; the caller
    * destroys it when done. */
   agents?: { https?: https.Agent };
+  /** The user's header fields (checked by core `checkHeader()`), sent only to `headersOrigin`. */
+  headers?: Record<string, string>;
+  /** The origin the user's fields go to. @default the origin of the URL asked for */
+  headersOrigin?: string;
+  /** TLS for https: skip verification, or trust these PEM roots instead of the defaults. */
+  tls?: { insecure: boolean; ca: string | undefined };
+  /** The proxy variables (core `proxyFor()` reads them per hop). @default none: direct */
+  proxyEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RangeResponse {
@@ -43,39 +58,42 @@ export interface RangeResponse {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-/** A NetworkError for a socket failure, with the errno code kept in `cause`. */
-export function networkError(url: string, error: unknown): NetworkError {
-  if (error instanceof NetworkError) return error;
-  return new NetworkError(`Cannot download "${url}": ${networkReason(error)}`, { cause: error });
-}
-
-/** The errno code behind a NetworkError, if any (ECONNREFUSED, ENOTFOUND…). */
-export function networkCode(error: unknown): string | undefined {
-  const cause = (error as { cause?: unknown } | undefined)?.cause;
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-interface Answer {
-  status: number;
-  statusMessage: string;
-  headers: Record<string, string | undefined>;
-  body: ResponseBody;
-}
-
-function requestOnce(url: URL, options: RangeRequestOptions): Promise<Answer> {
+function requestOnce(
+  url: URL,
+  options: RangeRequestOptions,
+  user: Record<string, string>,
+): Promise<Answer> {
   const headers: Record<string, string> = {
     // FIELD.md gap 6: an encoded body has other offsets than the file; ask for the bytes as stored.
     'accept-encoding': 'identity',
-    'user-agent': 'ranged',
   };
+  // The user's fields never name the engine's own (core RESERVED_HEADERS); a User-Agent replaces
+  // ranged's.
+  if (!Object.keys(user).some((name) => name.toLowerCase() === 'user-agent')) {
+    headers['user-agent'] = 'ranged';
+  }
+  Object.assign(headers, user);
   if (options.range !== undefined) {
     const { start, end } = options.range;
     headers.range = `bytes=${start}-${end === undefined ? '' : end - 1}`;
     if (options.ifRange !== undefined) headers['if-range'] = options.ifRange;
   }
   const timeout = options.timeout;
-  if (url.protocol === 'http:') {
+  const choice = proxyFor(url, options.proxyEnv ?? {});
+  if (choice.kind === 'invalid') {
+    throw new UsageError(`Cannot use ${choice.variable}: ${choice.reason}`);
+  }
+  const proxy = choice.kind === 'proxy' ? choice.proxy : undefined;
+  if (url.protocol === 'https:') {
+    return requestHttps(url, headers, {
+      signal: options.signal,
+      timeout,
+      tls: options.tls,
+      agents: options.agents,
+      proxy,
+    });
+  }
+  if (proxy === undefined) {
     return openHttp1(url, {
       headers,
       signal: options.signal,
@@ -83,89 +101,54 @@ function requestOnce(url: URL, options: RangeRequestOptions): Promise<Answer> {
       bufferSize: options.bufferSize,
     });
   }
-  return requestHttps(url, headers, timeout, options);
+  return viaProxy(url, headers, proxy, options);
 }
 
-/** node:https is loaded only for an https URL: it costs ~4 MiB of memory that http never needs. */
-async function requestHttps(
+/**
+ * An http request through an http:// proxy: the same reader (`openHttp1()`), connected to the
+ * proxy, asking in absolute-form, with the proxy's credentials. A proxy that cannot be reached or
+ * that wants other credentials (407) is said to be the proxy.
+ */
+async function viaProxy(
   url: URL,
   headers: Record<string, string>,
-  timeout: number,
+  proxy: ProxyServer,
   options: RangeRequestOptions,
 ): Promise<Answer> {
-  const { Agent, request } = await import('node:https');
-  if (options.agents !== undefined) options.agents.https ??= new Agent({ keepAlive: true });
-  const agent = options.agents?.https;
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'GET',
-      headers,
+  const via = `the proxy ${proxy.display} (${proxy.variable})`;
+  const sent =
+    proxy.authorization === undefined
+      ? headers
+      : { ...headers, 'proxy-authorization': proxy.authorization };
+  let res: Answer;
+  try {
+    res = await openHttp1(url, {
+      headers: sent,
       signal: options.signal,
-      ...(agent === undefined ? {} : { agent }),
+      timeout: options.timeout,
+      bufferSize: options.bufferSize,
+      proxy: { host: proxy.host, port: proxy.port },
     });
-    const timer = setTimeout(() => {
-      req.destroy(
-        new NetworkError(`Cannot download "${url.href}": no response within ${timeout / 1000} s`),
-      );
-    }, timeout);
-    req.once('response', (res: IncomingMessage) => {
-      clearTimeout(timer);
-      const flat: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(res.headers)) {
-        flat[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      resolve({
-        status: res.statusCode ?? 0,
-        statusMessage: res.statusMessage ?? '',
-        headers: flat,
-        body: streamBody(res, url.href),
-      });
-    });
-    req.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    req.end();
-  });
-}
-
-/** A ResponseBody over a node:http(s) IncomingMessage (https only). */
-function streamBody(res: IncomingMessage, href: string): ResponseBody {
-  return {
-    async read(sink: BodySink, options: { stallTimeout: number }): Promise<void> {
-      const it = res[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-      try {
-        for (;;) {
-          // The stall timer runs only while waiting for the network, not while the sink writes.
-          const timer = setTimeout(() => {
-            res.destroy(
-              new NetworkError(
-                `Cannot download "${href}": no data for ${options.stallTimeout / 1000} s`,
-              ),
-            );
-          }, options.stallTimeout);
-          let step: IteratorResult<Buffer>;
-          try {
-            step = await it.next();
-          } catch (error) {
-            throw networkError(href, error);
-          } finally {
-            clearTimeout(timer);
-          }
-          if (step.done === true) return;
-          if (!(await sink(step.value))) return;
-        }
-      } finally {
-        if (!res.complete) res.destroy();
-      }
-    },
-    destroy(error?: Error): void {
-      res.destroy(error);
-    },
-    get complete() {
-      return res.complete;
-    },
-  };
+  } catch (error) {
+    const code = networkCode(error);
+    if (code === undefined || options.signal.aborted) throw error;
+    throw new NetworkError(
+      `Cannot download "${url.href}": cannot reach ${via}: ${networkReason((error as Error).cause)}`,
+      { cause: (error as Error).cause },
+    );
+  }
+  if (res.status === 407) {
+    res.body.destroy();
+    const hint =
+      proxy.authorization === undefined
+        ? ' (it wants credentials: http://user:pass@host:port)'
+        : ' (it refused the credentials in the proxy URL)';
+    throw new HttpStatusError(
+      `Cannot download "${url.href}": ${via} answered 407 Proxy Authentication Required${hint}`,
+      { status: 407, url: proxy.display },
+    );
+  }
+  return res;
 }
 
 /**
@@ -180,10 +163,12 @@ export async function requestRange(
 ): Promise<RangeResponse> {
   const maxRedirects = options.maxRedirects;
   let current = new URL(url);
+  const trusted = options.headersOrigin ?? current.origin;
   for (let hop = 0; ; hop++) {
     let res: Answer;
+    const user = headersForHop(options.headers ?? {}, { trusted, hop: current.origin });
     try {
-      res = await requestOnce(current, options);
+      res = await requestOnce(current, options, user);
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason;
       throw networkError(current.href, error);
