@@ -1,6 +1,6 @@
 /**
  * ranged: the public API. Re-exports only: the file server, the download client and the errors.
- * The pure core (range parsing, conditionals, multipart planning, journals, …) is the `ranged/core`
+ * The pure core (range parsing, conditionals, multipart planning, journals, …) is the `ranged-http/core`
  * subpath (src/core/index.ts). README.md lists these names; test/unit/public-api.test.ts checks it.
  */
 

@@ -44,10 +44,13 @@ export function runCli(
 export function startServeCli(
   dir: string,
   extra: string[] = [],
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; bin?: string } = {},
 ): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', dir, '--port', '0', ...extra], {
+    // `bin`: an installed `ranged` to run instead of this build's CLI.
+    const [command, args] =
+      options.bin === undefined ? [process.execPath, [CLI]] : [options.bin, []];
+    const child = spawn(command, [...args, 'serve', dir, '--port', '0', ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

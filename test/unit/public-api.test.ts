@@ -19,7 +19,7 @@ function listed(entry: string): string[] {
   return names.filter((n) => !modules.has(n)).sort();
 }
 
-for (const entry of ['ranged', 'ranged/core']) {
+for (const entry of ['ranged-http', 'ranged-http/core']) {
   test(`README lists exactly the values that ${entry} exports`, async () => {
     const module: Record<string, unknown> = await import(entry);
     assert.deepEqual(listed(entry), Object.keys(module).sort());
@@ -27,11 +27,11 @@ for (const entry of ['ranged', 'ranged/core']) {
 }
 
 test('ranged exports the server, the client and the errors, and no core internals', async () => {
-  const ranged: Record<string, unknown> = await import('ranged');
+  const ranged: Record<string, unknown> = await import('ranged-http');
   for (const name of ['createHandler', 'serveFile', 'startServer', 'download', 'RangedError'])
     assert.equal(typeof ranged[name], 'function', name);
   assert.equal(ranged.parseRange, undefined);
-  const core: Record<string, unknown> = await import('ranged/core');
+  const core: Record<string, unknown> = await import('ranged-http/core');
   assert.equal(typeof core.parseRange, 'function');
   assert.equal(core.download, undefined);
 });
