@@ -1,10 +1,12 @@
 /**
  * What a run measures and how long it takes, from the environment:
  * - `BENCH_QUICK=1`: a 1-2 minute smoke run (3 rounds, 1 s wrk runs, 256 MiB instead of 1 GiB).
- * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle,linearity,journal,hostile`: run only
+ * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle,linearity,journal,hostile,tls`: run only
  *   these sections (all of them by default). `hostile` needs neither the shared fixtures nor the
  *   shared servers, so `BENCH_ONLY=hostile` starts neither.
  * - `BENCH_ROUNDS=N`, `BENCH_SECONDS=S`: override the number of rounds and the wrk run length.
+ * - `BENCH_H2_LOADER=node`: the tls section's HTTP/2 load from the Node generator in h2.ts even
+ *   when h2load (Debian's nghttp2-client) is installed; without h2load it is used anyway.
  * - `BENCH_DIR=/path`: where the temporary files go (default: the OS temp dir).
  * - `BENCH_RANGED=/path/to/dist/src/server/server.js`: measure that build as `ranged`.
  * - `BENCH_BASELINE=/path/to/dist/src/server/server.js`: also measure that build, as `baseline`,
@@ -23,7 +25,8 @@ export type SectionId =
   | 'throttle'
   | 'linearity'
   | 'journal'
-  | 'hostile';
+  | 'hostile'
+  | 'tls';
 export const SECTIONS: readonly SectionId[] = [
   'small',
   'big',
@@ -34,6 +37,7 @@ export const SECTIONS: readonly SectionId[] = [
   'linearity',
   'journal',
   'hostile',
+  'tls',
 ];
 
 const MiB = 1024 * 1024;

@@ -13,7 +13,7 @@ export type ServerName = 'ranged' | 'send' | 'sirv' | 'nginx' | 'baseline';
 
 export interface RunningPeer {
   name: ServerName;
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (`https://` for a peer started with a certificate) */
   origin: string;
   pid: number | undefined;
   stop(): Promise<void>;
@@ -34,12 +34,26 @@ export async function startNodePeer(
   name: Exclude<ServerName, 'nginx'>,
   root: string,
   module?: string,
+  tls?: TlsFiles,
 ): Promise<RunningPeer> {
   const kind = name === 'baseline' ? 'ranged' : name;
-  const args = [childScript, kind, root, ...(module === undefined ? [] : [module])];
+  const args = [
+    childScript,
+    kind,
+    root,
+    ...(module === undefined ? [] : [module]),
+    ...(tls === undefined ? [] : ['--tls', tls.cert, tls.key]),
+  ];
   const child = track(spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] }));
   const port = await readPort(child, name);
-  return { name, origin: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stop(child) };
+  const scheme = tls === undefined ? 'http' : 'https';
+  return { name, origin: `${scheme}://127.0.0.1:${port}`, pid: child.pid, stop: () => stop(child) };
+}
+
+/** PEM files of a certificate and its key (the tls section's self-signed pair). */
+export interface TlsFiles {
+  cert: string;
+  key: string;
 }
 
 async function readPort(child: ChildProcess, name: string): Promise<number> {
@@ -79,11 +93,13 @@ async function stop(child: ChildProcess): Promise<void> {
  * The same files are also served below `THROTTLED_PREFIX`, each response (so each connection at a
  * time) held to `THROTTLED_RATE` bytes/s by `limit_rate`: a slow origin for the throttle section.
  * `autoindex` lists folders (the hostile section's peer for a folder of 100,000 entries).
+ * `tls` makes it `listen … ssl http2` with that certificate (nginx 1.22 syntax; HTTP/2 and
+ * HTTP/1.1 by ALPN), everything else the same: the tls section's peer.
  */
 export async function startNginx(
   root: string,
   workDir: string,
-  options: { autoindex?: boolean } = {},
+  options: { autoindex?: boolean; tls?: TlsFiles } = {},
 ): Promise<RunningPeer> {
   await mkdir(workDir, { recursive: true });
   let lastError: unknown;
@@ -112,8 +128,8 @@ http {
   uwsgi_temp_path ${t('uwsgi')};
   scgi_temp_path ${t('scgi')};
   server {
-    listen 127.0.0.1:${port};
-    root ${root};
+    listen 127.0.0.1:${port}${options.tls === undefined ? '' : ' ssl http2'};
+${options.tls === undefined ? '' : `    ssl_certificate ${options.tls.cert};\n    ssl_certificate_key ${options.tls.key};\n`}    root ${root};
 ${options.autoindex ? '    autoindex on;\n' : ''}    location ${THROTTLED_PREFIX}/ {
       alias ${root}/;
       limit_rate ${THROTTLED_RATE / 1024 ** 2}m;
@@ -143,7 +159,7 @@ ${options.autoindex ? '    autoindex on;\n' : ''}    location ${THROTTLED_PREFIX
       ]);
       return {
         name: 'nginx',
-        origin: `http://127.0.0.1:${port}`,
+        origin: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
         pid: child.pid,
         stop: () => stop(child),
       };

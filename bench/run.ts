@@ -21,6 +21,7 @@ import { scalingConnections } from './scaling.js';
 import { bigTransfers, multipartRanges, type ServeContext, smallRanges } from './serve.js';
 import { formatNumber, formatRatio, measurement, type Section } from './stats.js';
 import { throttledDownloads } from './throttle.js';
+import { tlsSection } from './tls.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const resultsDir = join(repoRoot, 'bench', 'results');
@@ -68,6 +69,7 @@ function machine() {
     node: process.version,
     nginx: nginxVersion(),
     wrk: firstLine('wrk', ['-v']),
+    h2load: firstLine('h2load', ['--version']),
     curl: firstLine('curl', ['--version']),
     aria2c: firstLine('aria2c', ['--version']),
     send: packageVersion('send'),
@@ -183,6 +185,8 @@ async function main(): Promise<number> {
         steps.push(['throttle', client(throttledDownloads)]);
       if (config.sections.includes('linearity')) steps.push(['linearity', client(linearity)]);
       if (config.sections.includes('journal')) steps.push(['journal', client(journalCost)]);
+      if (config.sections.includes('tls'))
+        steps.push(['tls', () => tlsSection({ ...ctx, dir: join(tmp, 'tls') })]);
     }
     if (config.sections.includes('hostile')) {
       steps.push(['hostile', () => hostileClients({ config, scratch, log })]);
