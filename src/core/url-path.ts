@@ -57,6 +57,29 @@ export function percentDecode(piece: string): Uint8Array | undefined {
   return Uint8Array.from(out);
 }
 
+/** Why a segment is never a name below the root, or undefined. */
+export type SegmentRefusal =
+  | { kind: 'bad-request'; reason: string }
+  | { kind: 'not-found'; reason: string };
+
+/**
+ * The rules one decoded, non-empty segment (not `.`) follows, shared by URL paths and the
+ * upload `filename` (core/upload/filename.ts): no `..`, NUL or `\`, and a dot-name only with
+ * `dotfiles`.
+ */
+export function refuseSegment(
+  segment: string,
+  options: ResolveUrlPathOptions = {},
+): SegmentRefusal | undefined {
+  if (segment === '..') return { kind: 'bad-request', reason: 'path climbs above the root' };
+  if (segment.includes('\0')) return { kind: 'bad-request', reason: 'NUL byte in path' };
+  if (segment.includes('\\')) return { kind: 'not-found', reason: 'encoded path separator' };
+  if (segment.startsWith('.') && options.dotfiles !== true) {
+    return { kind: 'not-found', reason: 'hidden file' };
+  }
+  return undefined;
+}
+
 /**
  * Resolves the path of a request-target (RFC 9110 §7.1, origin-form; absolute-form is reduced to
  * its path). Each segment is percent-decoded once, after splitting on `/`, so `%2f` can never
@@ -100,11 +123,8 @@ export function resolveUrlPath(target: string, options: ResolveUrlPathOptions = 
       if (decoded.includes(0x2f)) return { kind: 'not-found', reason: 'encoded path separator' };
     }
     if (segment === '' || segment === '.') continue;
-    if (segment === '..') return { kind: 'bad-request', reason: 'path climbs above the root' };
-    if (segment.includes('\\')) return { kind: 'not-found', reason: 'encoded path separator' };
-    if (segment.startsWith('.') && options.dotfiles !== true) {
-      return { kind: 'not-found', reason: 'hidden file' };
-    }
+    const refused = refuseSegment(segment, options);
+    if (refused !== undefined) return refused;
     segments.push(segment);
     encoded.push(decoded);
   }

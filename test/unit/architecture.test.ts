@@ -77,6 +77,11 @@ test('architecture: the import graph is read (imports, type imports, re-exports)
 test('core/ imports nothing but core/ and errors.ts, and touches no clock, randomness or process', () => {
   const core = [...all].filter(([f]) => f.startsWith('src/core/'));
   assert.ok(core.length >= 6, 'core modules found');
+  // sources() recurses: the pure modules in core/'s subfolders (core/upload/) follow the rule too.
+  assert.ok(
+    core.some(([f]) => f.startsWith('src/core/upload/')),
+    'core/ subfolders scanned',
+  );
   for (const [file, imports] of core) {
     for (const { specifier, target } of imports) {
       assert.ok(

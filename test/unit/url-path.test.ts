@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveUrlPath } from '../../src/core/url-path.js';
+import { refuseSegment, resolveUrlPath } from '../../src/core/url-path.js';
 
 const ok: [string, string[], boolean?][] = [
   ['/', []],
@@ -89,3 +89,18 @@ test('resolveUrlPath() refuses a byte name that hides a separator, a dot or NUL'
   assert.equal(resolveUrlPath('/.%FF').kind, 'not-found');
   assert.equal(resolveUrlPath('/%FF%00').kind, 'bad-request');
 });
+
+const segmentRules: [string, string | undefined, boolean?][] = [
+  ['a.txt', undefined],
+  ['..', 'bad-request'],
+  ['a\u0000b', 'bad-request'],
+  ['a\\b', 'not-found'],
+  ['.env', 'not-found'],
+  ['.env', undefined, true],
+  ['..', 'bad-request', true],
+];
+for (const [segment, kind, dotfiles] of segmentRules) {
+  test(`refuseSegment() gives ${kind ?? 'nothing'} for ${JSON.stringify(segment)}${dotfiles ? ' with dotfiles' : ''}`, () => {
+    assert.equal(refuseSegment(segment, { dotfiles: dotfiles ?? false })?.kind, kind);
+  });
+}
