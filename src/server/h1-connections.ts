@@ -4,15 +4,12 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { type StallMark, stalledFor } from './stall.js';
 
 /** What the send timeout knows of a connection. */
-interface Sending {
+interface Sending extends StallMark {
   /** Responses in flight. */
   responses: number;
-  /** Bytes waiting and bytes written when last looked at; '' when nothing was waiting. */
-  mark: string;
-  /** When `mark` last changed. */
-  since: number;
 }
 
 /** Bytes libuv still holds for the socket (its write queue); 0 where Node does not say. */
@@ -72,18 +69,8 @@ export class H1Connections {
    */
   sweep(at: number, sendTimeout: number): void {
     for (const [socket, sending] of this.#inFlight) {
-      const waiting = socket.writableLength + writeQueueSize(socket);
-      if (sending.responses === 0 || waiting === 0) {
-        sending.mark = '';
-        continue;
-      }
-      const mark = `${waiting}:${socket.bytesWritten}`;
-      if (mark !== sending.mark) {
-        sending.mark = mark;
-        sending.since = at;
-      } else if (at - sending.since >= sendTimeout) {
-        socket.destroy();
-      }
+      const waiting = sending.responses === 0 ? 0 : socket.writableLength + writeQueueSize(socket);
+      if (stalledFor(sending, waiting, socket.bytesWritten, at, sendTimeout)) socket.destroy();
     }
   }
 }

@@ -12,6 +12,7 @@
  * - Graceful close: GOAWAY to every session; each closes once its open streams are done.
  */
 import { constants, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import { type StallMark, stalledFor } from './stall.js';
 
 interface Session {
   /** Streams open now. */
@@ -20,13 +21,10 @@ interface Session {
   idleSince: number;
 }
 
-interface Stream {
+interface Stream extends StallMark {
   res: Http2ServerResponse;
   /** Body bytes handed to the stream so far. */
   handed: number;
-  /** Bytes waiting and bytes handed when last looked at; '' when nothing was waiting. */
-  mark: string;
-  since: number;
   /** Reset by the send timeout. */
   cancelled: boolean;
 }
@@ -94,15 +92,7 @@ export class H2Sessions {
   sweep(at: number, sendTimeout: number, idleTimeout: number): void {
     for (const stream of this.#streams) {
       const waiting = stream.res.stream.writableLength;
-      if (waiting === 0) {
-        stream.mark = '';
-        continue;
-      }
-      const mark = `${waiting}:${stream.handed}`;
-      if (mark !== stream.mark) {
-        stream.mark = mark;
-        stream.since = at;
-      } else if (at - stream.since >= sendTimeout) {
+      if (stalledFor(stream, waiting, stream.handed, at, sendTimeout)) {
         stream.cancelled = true;
         stream.res.stream.close(constants.NGHTTP2_CANCEL);
       }
