@@ -56,11 +56,11 @@ export function parseRate(text: string): number {
  * `--max-size`: `64G` (= `64GB` = `64GiB`) → 68719476736 bytes, with the units of `parseRate()`;
  * at least 1 byte. A size past 2^53 - 1 clamps to it (house rule 5: no file is that large).
  */
-export function parseSize(text: string): number {
+export function parseSize(text: string, name = '--max-size'): number {
   const value = parseUnits(text, { rate: false });
   if (!(value >= 1)) {
     throw new UsageError(
-      `Cannot use --max-size "${text}": expected a size of at least 1 byte, such as 500M, 64G or 64GiB`,
+      `Cannot use ${name} "${text}": expected a size of at least 1 byte, such as 500M, 64G or 64GiB`,
     );
   }
   return Math.min(Math.floor(value), Number.MAX_SAFE_INTEGER);

@@ -7,6 +7,8 @@ import { isEveryInterface, lanUrls } from '../core/lan-urls.js';
 import { UsageError } from '../errors.js';
 import { CLOSE_GRACE_MS, type ServerOptions, startServer } from '../server/server.js';
 import { loadTlsFiles } from '../server/tls.js';
+import { clusterLocks, LocalLocks, serveClusterLocks } from '../server/uploads/locks.js';
+import { UPLOAD_HELP, uploadOptions } from './serve-uploads.js';
 
 export { isEveryInterface } from '../core/lan-urls.js';
 
@@ -37,6 +39,7 @@ Options:
                       (a word that is not one stays the folder: --cors ./dir)
   -h, --help          show this help
 
+${UPLOAD_HELP}
 Folders without an index file get a listing page (JSON with Accept: application/json),
 1,000 entries a page (?page=N). Nothing outside DIR is ever served or listed: what is opened is
 checked after opening, so a symlink swapped in meanwhile cannot lead out.
@@ -112,6 +115,10 @@ export async function runServe(argv: string[]): Promise<number> {
       'send-timeout': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      uploads: { type: 'boolean' },
+      'upload-token': { type: 'string' },
+      'max-upload-size': { type: 'string' },
+      'upload-expires': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -139,10 +146,13 @@ export async function runServe(argv: string[]): Promise<number> {
         ? availableParallelism()
         : parseWholeNumber('--workers', values.workers, 1, 64);
   const tls = loadTlsFiles(values['tls-cert'], values['tls-key']);
+  const uploads = uploadOptions(values, process.env);
+  if (uploads !== undefined && cluster.isWorker) uploads.options.locks = clusterLocks();
   const options: ServerOptions = {
     root,
     ...(tls === undefined ? {} : { tls }),
     ...(cors === undefined ? {} : { cors }),
+    ...(uploads === undefined ? {} : { uploads: uploads.options }),
     host,
     port,
     listing: !values['no-listing'],
@@ -177,6 +187,11 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write(
       `ranged: warning: listening on ${host}: ${root} is now reachable from other machines on the network\n`,
     );
+  }
+  if (uploads?.generated) {
+    // Said once, even with --quiet: without it nobody can upload. Workers get it by environment.
+    process.stderr.write(`ranged: upload token: ${uploads.options.token}\n`);
+    process.env.RANGED_UPLOAD_TOKEN = uploads.options.token;
   }
   if (workers > 1) return runPrimary(workers, root, host, say);
 
@@ -283,6 +298,7 @@ async function runPrimary(
   let restarts = 0;
   let failure: { message: string; usage: boolean } | undefined;
   const live = new Set<Worker>();
+  const locks = new LocalLocks(); // the upload locks of every worker (uploads/locks.ts)
   let allExited: () => void = () => {};
   const exited = new Promise<void>((resolve) => {
     allExited = resolve;
@@ -294,6 +310,7 @@ async function runPrimary(
   const fork = () => {
     const worker = cluster.fork();
     live.add(worker);
+    serveClusterLocks(locks, worker);
     worker.on('error', () => {}); // a send to a worker that is exiting: its 'exit' follows
     worker.on('message', (message: WorkerMessage) => {
       // A shutdown sent while this worker was still loading can arrive before it listens for

@@ -12,6 +12,7 @@ import { type FsPath, joinFsPath, openFolderInside, openInside } from './inside-
 import { encodePathSegment } from './listing/entry.js';
 import { type ListingLimits, Listings } from './listing/listings.js';
 import { type ServeFileOptions, sendOpenFile, typeForPath } from './serve-file.js';
+import { createUploads, type UploadOptions, type Uploads } from './uploads/uploads.js';
 
 export interface HandlerOptions extends Omit<ServeFileOptions, 'type'> {
   /** Serve and list names that start with a dot. @default false */
@@ -34,6 +35,12 @@ export interface HandlerOptions extends Omit<ServeFileOptions, 'type'> {
    * are exposed. @default false (no Access-Control-* field at all)
    */
   cors?: boolean | string;
+  /**
+   * Take resumable uploads (tus 1.0.0 at `/.uploads/`, the IETF resumable-upload draft and plain
+   * PUT on file paths), each request with `Authorization: Bearer <token>`. Unfinished uploads live
+   * in `<root>/.ranged-uploads/`, which is never served or listed. @default undefined (off)
+   */
+  uploads?: UploadOptions;
 }
 
 export type NextFunction = (error?: unknown) => void;
@@ -82,6 +89,11 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
   const cors = corsPolicy(options.cors);
   const cache = new OpenFileCache({ max: options.openFiles ?? 64 });
   const listings = new Listings(options.listingLimits);
+  let uploads: Uploads | undefined;
+  if (options.uploads !== undefined) {
+    realRoot = realpathSync.native(root);
+    uploads = createUploads(realRoot, options.uploads, dotfiles);
+  }
 
   /**
    * Says what `names` lead to below the real root, without opening it. Without symlinks on the way
@@ -135,6 +147,7 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
       res.shouldKeepAlive = false;
       return sendStatus(res, 400, 'Bad Request', { Connection: 'close' });
     }
+    if (uploads !== undefined && (await uploads.handle(req, res))) return;
     const resolved = resolveUrlPath(req.url ?? '/', { dotfiles });
     if (resolved.kind === 'bad-request') return sendStatus(res, 400, 'Bad Request');
     if (resolved.kind === 'not-found') return notFound();
@@ -200,7 +213,12 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
       else sendStatus(res, 500, 'Internal Server Error');
     });
   };
-  return Object.assign(handler, { close: () => cache.close() });
+  return Object.assign(handler, {
+    close: () => {
+      cache.close();
+      uploads?.close();
+    },
+  });
 }
 
 function corsPolicy(option: boolean | string | undefined): CorsPolicy | undefined {

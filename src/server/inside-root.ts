@@ -35,13 +35,20 @@ export function isPathInside(root: string, child: string): boolean {
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
+/**
+ * The folder below the root where unfinished uploads live (server/uploads/). Nothing in it is ever
+ * served or listed, with or without dotfiles, with or without uploads on: partial data must never
+ * be readable (issue 12).
+ */
+export const UPLOAD_STORE_NAME = '.ranged-uploads';
+
 /** True if the real path `real` may be served from the real root `root`. */
 export function isServable(root: string, real: string, options: { dotfiles: boolean }): boolean {
   if (!isPathInside(root, real)) return false;
-  if (options.dotfiles || real === root) return true;
-  return !relative(root, real)
-    .split(sep)
-    .some((segment) => segment.startsWith('.'));
+  if (real === root) return true;
+  const segments = relative(root, real).split(sep);
+  if (segments[0] === UPLOAD_STORE_NAME) return false;
+  return options.dotfiles || !segments.some((segment) => segment.startsWith('.'));
 }
 
 /** A path for the fs functions: a string, or raw bytes for names that are not valid UTF-8. */

@@ -30,7 +30,7 @@ export interface ServerOptions extends HandlerOptions {
   log?: (line: string) => void;
   /** Time allowed to receive the request headers, in ms. @default 20_000 */
   headersTimeout?: number;
-  /** Time allowed to receive the whole request, in ms. @default 30_000 */
+  /** Time allowed to receive the whole request, in ms. @default 30_000 (0, none, with `uploads`) */
   requestTimeout?: number;
   /** A connection with no traffic either way for this long is closed, in ms. @default 120_000 */
   idleTimeout?: number;
@@ -104,7 +104,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const now = options.now ?? (() => performance.now());
   const log = options.log;
   const headersTimeout = options.headersTimeout ?? 20_000;
-  const requestTimeout = options.requestTimeout ?? 30_000;
+  // An upload body may take hours: with uploads on, the upload code's minimum speed bounds it.
+  const requestTimeout = options.requestTimeout ?? (options.uploads === undefined ? 30_000 : 0);
   const idleTimeout = options.idleTimeout ?? 120_000;
   const connections = new H1Connections();
   const sessions = new H2Sessions(now);

@@ -9,10 +9,10 @@
  */
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { bootId } from '../../boot-id.js';
 import type { RetryPolicy } from '../../core/backoff.js';
 import { addSample, eta, rate, type Sample } from '../../core/progress.js';
 import { RemoteChangedError } from '../../errors.js';
-import { bootId } from '../store/boot-id.js';
 import { discardPart, type PartPaths, partPaths } from '../store/part-paths.js';
 import { PrefixDigest } from '../store/prefix-digest.js';
 import type { DownloadOptions, DownloadResult, DownloadState } from '../types.js';

@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import { sortInSteps } from '../../core/sort-steps.js';
 import { fileETag } from '../../core/validators.js';
-import { joinFsPath, type OpenedFolder, statInside } from '../inside-root.js';
+import { joinFsPath, type OpenedFolder, statInside, UPLOAD_STORE_NAME } from '../inside-root.js';
 import { typeForPath } from '../serve-file.js';
 import { listingAssets } from './assets.js';
 import type { ListingEntry } from './entry.js';
@@ -248,6 +248,7 @@ async function runSteps<T>(steps: Generator<void, T, void>): Promise<T> {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const STORE_NAME = Buffer.from(UPLOAD_STORE_NAME);
 const lossy = new TextDecoder('utf-8');
 
 /**
@@ -266,6 +267,7 @@ async function readEntries(
   const dir: Dir = opendirSync(folder.path, asBytes);
   const entries: ListingEntry[] = [];
   let truncated = false;
+  const atRoot = folder.real === options.root;
   try {
     for (;;) {
       let done = false;
@@ -277,6 +279,8 @@ async function readEntries(
         }
         const raw = dirent.name as unknown as Buffer;
         if ((!options.dotfiles && raw[0] === 0x2e) || raw.includes(0x5c)) continue;
+        // The upload store is never listed (issue 12), even with dotfiles.
+        if (atRoot && raw.equals(STORE_NAME)) continue;
         if (entries.length >= max) {
           truncated = true;
           done = true;

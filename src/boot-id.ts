@@ -1,7 +1,8 @@
 /**
- * The boot id of this machine (Linux: /proc/sys/kernel/random/boot_id), read once. The live
- * journal is trusted only in the boot that wrote it (core `liveVerdict()`): the page cache
- * keeps what a killed process wrote, a crash of the machine does not, and it boots anew.
+ * The boot id of this machine (Linux: /proc/sys/kernel/random/boot_id), read once. A download's
+ * live journal (core `liveVerdict()`) and an upload's bytes past its synced offset (core
+ * `claimableOffset()`) are trusted only in the boot that wrote them: the page cache keeps what a
+ * killed process wrote, a crash of the machine does not, and it boots anew.
  */
 import { readFileSync } from 'node:fs';
 

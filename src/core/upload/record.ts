@@ -1,0 +1,88 @@
+/**
+ * One upload's record on disk (`info.json` in its folder of the store), its codec, and the rule that
+ * says which offset may be claimed after a crash. Pure: no I/O here.
+ *
+ * What survives what (issue 12, DESIGN.md rule 8):
+ * - `durable` is written only after the data up to it was fdatasync'ed: it survives a power cut.
+ * - The data file's size is trusted in the same boot only (a `kill -9` keeps the page cache, so
+ *   every byte a write returned is there); after a reboot only `durable` counts, and bytes past it
+ *   are cut off. `boot` names the boot the record was last written in.
+ * - A chunk with a checksum is unverified until its digest matched: while it is being written, a
+ *   `pending` marker holds the offset it started at, and a crash meanwhile makes the offset go back
+ *   to it (its bytes are discarded, as tus's checksum extension requires).
+ */
+
+export type UploadProtocol = 'tus' | 'ietf' | 'put';
+
+export type UploadStatus = 'active' | 'complete' | 'expired' | 'terminated';
+
+export interface UploadRecord {
+  /** Format version of the record. */
+  v: 1;
+  id: string;
+  protocol: UploadProtocol;
+  status: UploadStatus;
+  /** The target path below the served folder; null for a tus partial upload (no name). */
+  target: string[] | null;
+  /** The declared length; null while deferred. */
+  length: number | null;
+  /** The raw Upload-Metadata (tus), echoed on HEAD. */
+  metadata: string | null;
+  /** tus concatenation: 'partial', or the final's partial upload URLs. */
+  concat: { kind: 'partial' } | { kind: 'final'; urls: string[] } | null;
+  /** Bytes synced to disk and declared (survives a power cut). */
+  durable: number;
+  /** The boot the record was written in (Linux boot_id). */
+  boot: string;
+  /** ms since the epoch: creation, and the last activity (expiry counts from it). */
+  created: number;
+  activity: number;
+}
+
+export function encodeRecord(record: UploadRecord): string {
+  return `${JSON.stringify(record)}\n`;
+}
+
+/** The record in `text`, or undefined when it is not one (a torn or foreign file). */
+export function decodeRecord(text: string): UploadRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as Partial<UploadRecord>;
+  const isCount = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (r.v !== 1 || typeof r.id !== 'string' || typeof r.boot !== 'string') return undefined;
+  if (!['tus', 'ietf', 'put'].includes(r.protocol as string)) return undefined;
+  if (!['active', 'complete', 'expired', 'terminated'].includes(r.status as string)) {
+    return undefined;
+  }
+  if (r.length !== null && !isCount(r.length)) return undefined;
+  if (!isCount(r.durable) || !isCount(r.created) || !isCount(r.activity)) return undefined;
+  if (
+    r.target !== null &&
+    !(Array.isArray(r.target) && r.target.every((s) => typeof s === 'string'))
+  ) {
+    return undefined;
+  }
+  return r as UploadRecord;
+}
+
+/**
+ * The offset an upload may claim: never more than the bytes on disk, never an unverified chunk,
+ * and after a reboot never more than was synced.
+ */
+export function claimableOffset(
+  record: UploadRecord,
+  facts: { size: number; pending: number | undefined; boot: string },
+): number {
+  if (record.boot !== facts.boot) return Math.min(facts.size, record.durable);
+  return Math.min(facts.size, facts.pending ?? Number.POSITIVE_INFINITY);
+}
+
+/** Whether an active upload has expired at `now`. */
+export function isExpired(record: UploadRecord, now: number, expiresMs: number): boolean {
+  return record.status === 'active' && record.activity + expiresMs <= now;
+}

@@ -1,0 +1,578 @@
+/**
+ * The upload store on the served folder's own file system (issue 12), so that completing an upload
+ * is one link() into place (place.ts). It lives in `DIR/.ranged-uploads/`, which no URL reaches and
+ * no listing shows (inside-root.ts UPLOAD_STORE_NAME):
+ *
+ *   u/ID/info.json   the record (core/upload/record.ts), replaced atomically (temp, fsync, rename)
+ *   u/ID/data        the bytes received so far
+ *   u/ID/pending     while a chunk with a checksum is unverified: the offset it started at
+ *   f/ID.json        the record of a finished upload (complete, expired, terminated), kept a while
+ *                    so that a client whose last response was lost learns what happened
+ *   t/HASH           a reservation of a target path (holds the ID): one unfinished upload per path
+ *
+ * Every method that changes an upload runs under its lock (locks.ts), taken by the caller.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync } from 'node:fs';
+import {
+  type FileHandle,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  statfs,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { bootId } from '../../boot-id.js';
+import {
+  claimableOffset,
+  decodeRecord,
+  encodeRecord,
+  type UploadProtocol,
+  type UploadRecord,
+} from '../../core/upload/record.js';
+import { UPLOAD_STORE_NAME } from '../inside-root.js';
+import { checkTarget, isMissing, placeFile, syncFolder } from './place.js';
+
+export interface FileStoreOptions {
+  /** Targets may have dot-names (as `--dotfiles` serves them). */
+  dotfiles: boolean;
+  /** Most unfinished uploads at once; one more is refused. */
+  maxUploads: number;
+  /** Most bytes all unfinished uploads may still claim (declared lengths); undefined: disk space. */
+  maxPendingBytes: number | undefined;
+  /** The clock, ms since the epoch. */
+  now: () => number;
+}
+
+/** An upload as loaded: its record and the offset it may claim now. */
+export interface Loaded {
+  record: UploadRecord;
+  offset: number;
+  /** Bytes in the data file (for a finished upload: its length). */
+  stored: number;
+}
+
+export interface NewUpload {
+  /** From newUploadId(). */
+  id: string;
+  protocol: UploadProtocol;
+  target: string[] | null;
+  length: number | null;
+  metadata: string | null;
+  concat: UploadRecord['concat'];
+}
+
+export type Created =
+  | { kind: 'created'; record: UploadRecord }
+  /** The target exists, or another unfinished upload targets it (409). */
+  | { kind: 'taken'; reason: string }
+  /** A folder on the way is a file or leads outside (409). */
+  | { kind: 'blocked'; reason: string }
+  /** Too many unfinished uploads (503), or not enough room for what they claim (507). */
+  | { kind: 'full'; status: 503 | 507; reason: string };
+
+/** What an append did. `offset` is the upload's offset after it, in every case. */
+export type Appended =
+  | { kind: 'stored'; offset: number }
+  | { kind: 'checksum-mismatch'; offset: number }
+  | { kind: 'too-large'; offset: number }
+  /** The body stopped early (the client went, a newer request took over, too slow). */
+  | { kind: 'interrupted'; offset: number }
+  /** The disk is full: 507, what was stored is kept. */
+  | { kind: 'no-space'; offset: number };
+
+export interface AppendOptions {
+  /** The most bytes to take; the body past them is not read (too-large). */
+  limit: number;
+  /** Verify the chunk before it counts (tus checksum). */
+  checksum?: { algorithm: string; digest: Uint8Array } | undefined;
+  /** Stops the body (request-release, the minimum speed). */
+  signal: AbortSignal;
+  /** Called with each piece of the body as it arrives (for the speed watch). */
+  onBytes?: (count: number) => void;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/** A new upload id: 128 random bits, URL-safe (also the last segment of its URL). */
+export function newUploadId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export class FileUploadStore {
+  readonly root: string;
+  readonly path: string;
+  readonly options: FileStoreOptions;
+  readonly #boot: string;
+
+  /** `root` is the served folder's real path. */
+  constructor(root: string, options: FileStoreOptions) {
+    this.root = root;
+    this.path = `${root}/${UPLOAD_STORE_NAME}`;
+    this.options = options;
+    this.#boot = bootId() ?? 'unknown';
+  }
+
+  /** Creates the store's folders; refuses a store that is a symlink or not a folder. */
+  open(): void {
+    for (const sub of ['', '/u', '/f', '/t']) {
+      const path = `${this.path}${sub}`;
+      try {
+        mkdirSync(path, { mode: 0o700 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      if (!lstatSync(path).isDirectory()) {
+        throw new Error(`Cannot keep uploads in ${path}: not a folder`);
+      }
+    }
+  }
+
+  /** True if `id` could name an upload (checked before any path is built from it). */
+  static isId(id: string): boolean {
+    return ID_PATTERN.test(id);
+  }
+
+  #dir(id: string): string {
+    return `${this.path}/u/${id}`;
+  }
+
+  /** The upload `id`: active (with the offset it may claim) or finished; undefined if unknown. */
+  async load(id: string): Promise<Loaded | undefined> {
+    if (!FileUploadStore.isId(id)) return undefined;
+    const finished = await readRecord(`${this.path}/f/${id}.json`);
+    if (finished !== undefined) {
+      const length = finished.length ?? finished.durable;
+      return { record: finished, offset: length, stored: length };
+    }
+    const record = await readRecord(`${this.#dir(id)}/info.json`);
+    if (record === undefined) return undefined;
+    const size = await fileSize(`${this.#dir(id)}/data`);
+    if (size === undefined) return undefined;
+    const pending = await readPending(`${this.#dir(id)}/pending`);
+    const offset = claimableOffset(record, { size, pending, boot: this.#boot });
+    return { record, offset, stored: size };
+  }
+
+  /** Creates an upload: checks and reserves its target, then makes its record and data file. */
+  async create(input: NewUpload): Promise<Created> {
+    const now = this.options.now();
+    const full = await this.#checkRoom(input.length ?? 0);
+    if (full !== undefined) return full;
+    const id = input.id;
+    if (!FileUploadStore.isId(id)) throw new TypeError(`FileUploadStore: bad id ${id}`);
+    if (input.target !== null) {
+      const reserved = await this.#reserve(input.target, id);
+      if (reserved !== undefined) return reserved;
+    }
+    const record: UploadRecord = {
+      v: 1,
+      id,
+      protocol: input.protocol,
+      status: 'active',
+      target: input.target,
+      length: input.length,
+      metadata: input.metadata,
+      concat: input.concat,
+      durable: 0,
+      boot: this.#boot,
+      created: now,
+      activity: now,
+    };
+    const dir = this.#dir(id);
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+      await writeFile(`${dir}/data`, new Uint8Array(0), { flag: 'wx', mode: 0o600 });
+      await writeRecord(dir, record);
+      syncFolder(`${this.path}/u`);
+    } catch (error) {
+      await this.#discard(record);
+      throw error;
+    }
+    return { kind: 'created', record };
+  }
+
+  /** Refuses a new upload over the count or byte limits, or when the disk cannot hold it. */
+  async #checkRoom(length: number): Promise<Created | undefined> {
+    const ids = await readdir(`${this.path}/u`);
+    if (ids.length >= this.options.maxUploads) {
+      return {
+        kind: 'full',
+        status: 503,
+        reason: `too many unfinished uploads (the limit is ${this.options.maxUploads})`,
+      };
+    }
+    let claimed = length;
+    for (const id of ids) {
+      const loaded = await this.load(id).catch(() => undefined);
+      if (loaded?.record.status === 'active' && loaded.record.length !== null) {
+        claimed += loaded.record.length - loaded.offset;
+      }
+    }
+    const max = this.options.maxPendingBytes;
+    if (max !== undefined && claimed > max) {
+      return {
+        kind: 'full',
+        status: 507,
+        reason: `unfinished uploads would hold more than ${max} bytes`,
+      };
+    }
+    const fs = await statfs(this.path);
+    if (claimed > fs.bavail * fs.bsize) {
+      return { kind: 'full', status: 507, reason: 'not enough free disk space for the upload' };
+    }
+    return undefined;
+  }
+
+  /** Reserves `target` for upload `id`, or says why it cannot be. */
+  async #reserve(target: string[], id: string): Promise<Created | undefined> {
+    const checked = checkTarget(this.root, target, this.options.dotfiles);
+    if (checked.kind === 'exists') return { kind: 'taken', reason: `${target.join('/')} exists` };
+    if (checked.kind === 'blocked') return { kind: 'blocked', reason: checked.reason };
+    const path = reservationPath(this.path, target);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(path, id, { flag: 'wx', mode: 0o600 });
+        return undefined;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      // A reservation whose upload is no longer unfinished is stale (a crash between steps).
+      const holder = await readFile(path, 'utf8').catch(() => '');
+      const loaded = await this.load(holder);
+      if (loaded?.record.status === 'active' || loaded?.record.concat?.kind === 'partial') {
+        return { kind: 'taken', reason: `another upload to ${target.join('/')} is unfinished` };
+      }
+      await unlink(path).catch(() => {});
+    }
+    return { kind: 'taken', reason: `another upload to ${target.join('/')} is unfinished` };
+  }
+
+  /** Frees the target of `record` if it still holds it. */
+  async #release(record: UploadRecord): Promise<void> {
+    if (record.target === null) return;
+    const path = reservationPath(this.path, record.target);
+    const holder = await readFile(path, 'utf8').catch(() => undefined);
+    if (holder === record.id) await unlink(path).catch(() => {});
+  }
+
+  /** Sets a deferred length (tus creation-defer-length). */
+  async declareLength(record: UploadRecord, length: number): Promise<UploadRecord> {
+    const next = { ...record, length };
+    await writeRecord(this.#dir(record.id), next);
+    return next;
+  }
+
+  /**
+   * Appends the body at `offset` (the upload's claimable offset): cuts off anything past it first,
+   * stores at most `limit` bytes, verifies a checksum before the bytes count, syncs, and records the
+   * new offset. Bytes of an interrupted body without checksum are kept (tus 1.0.0 §PATCH: "the
+   * Server SHOULD accept [...] and store as much of the received data as possible").
+   */
+  async append(
+    record: UploadRecord,
+    offset: number,
+    body: AsyncIterable<Uint8Array>,
+    options: AppendOptions,
+  ): Promise<{ record: UploadRecord; appended: Appended }> {
+    const dir = this.#dir(record.id);
+    const fh = await open(`${dir}/data`, 'r+');
+    let appended: Appended;
+    let next = record;
+    try {
+      await fh.truncate(offset);
+      const checksum = options.checksum;
+      if (checksum !== undefined) await writeFile(`${dir}/pending`, String(offset));
+      const hash = checksum === undefined ? undefined : createHash(checksum.algorithm);
+      let tooLarge = false;
+      let failure: unknown;
+      try {
+        tooLarge = await writeBody(fh, offset, body, options, (piece) => hash?.update(piece));
+      } catch (error) {
+        failure = error;
+      }
+      const size = (await fh.stat()).size;
+      const noSpace = (failure as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC';
+      if (checksum !== undefined) {
+        const digest = hash?.digest();
+        const good =
+          failure === undefined &&
+          !tooLarge &&
+          digest !== undefined &&
+          Buffer.from(checksum.digest).equals(digest);
+        if (!good) {
+          // tus 1.0.0 §Checksum: "the Server [...] MUST discard the chunk and not update the offset".
+          await fh.truncate(offset);
+          await unlink(`${dir}/pending`).catch(() => {});
+          const kind = noSpace
+            ? 'no-space'
+            : tooLarge
+              ? 'too-large'
+              : failure === undefined
+                ? 'checksum-mismatch'
+                : 'interrupted';
+          return { record, appended: { kind, offset } };
+        }
+      }
+      // Durable before declared (DESIGN.md rule 8): the bytes are synced, then the record says so.
+      await fh.datasync();
+      const now = this.options.now();
+      next = { ...record, durable: size, boot: this.#boot, activity: now };
+      await writeRecord(dir, next).catch((error: unknown) => {
+        // A full disk may refuse the record: the old one stays true (it claims less).
+        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+      });
+      if (checksum !== undefined) await unlink(`${dir}/pending`).catch(() => {});
+      if (noSpace) appended = { kind: 'no-space', offset: size };
+      else if (tooLarge) appended = { kind: 'too-large', offset: size };
+      else if (failure !== undefined) appended = { kind: 'interrupted', offset: size };
+      else appended = { kind: 'stored', offset: size };
+    } finally {
+      await fh.close();
+    }
+    return { record: next, appended };
+  }
+
+  /**
+   * Completes an upload whose every byte is stored: a partial upload (no target) stays for its
+   * final concatenation; any other appears at its target at once (placeFile()), then its data and
+   * reservation go and a finished record stays.
+   */
+  async complete(
+    record: UploadRecord,
+  ): Promise<
+    { kind: 'complete'; record: UploadRecord } | { kind: 'exists' | 'blocked'; reason: string }
+  > {
+    const now = this.options.now();
+    const dir = this.#dir(record.id);
+    if (record.target === null) {
+      const next: UploadRecord = { ...record, status: 'complete', activity: now };
+      await writeRecord(dir, next);
+      return { kind: 'complete', record: next };
+    }
+    const placed = placeFile(this.root, `${dir}/data`, record.target, this.options.dotfiles);
+    if (placed.kind === 'exists')
+      return { kind: 'exists', reason: `${record.target.join('/')} exists` };
+    if (placed.kind === 'blocked') return placed;
+    const next: UploadRecord = { ...record, status: 'complete', activity: now };
+    await this.#finish(next);
+    return { kind: 'complete', record: next };
+  }
+
+  /** Termination (or expiry): the data goes, a finished record says what happened. */
+  async end(record: UploadRecord, status: 'terminated' | 'expired'): Promise<void> {
+    await this.#finish({ ...record, status, activity: this.options.now() });
+  }
+
+  /** Writes the finished record, then removes the upload's folder and reservation. */
+  async #finish(record: UploadRecord): Promise<void> {
+    await writeRecordAt(`${this.path}/f`, `${record.id}.json`, record);
+    await this.#discard(record);
+  }
+
+  async #discard(record: UploadRecord): Promise<void> {
+    await rm(this.#dir(record.id), { recursive: true, force: true });
+    await this.#release(record);
+  }
+
+  /**
+   * Concatenates complete partial uploads into the new upload `record` (tus concatenation), in
+   * order, then syncs; the caller completes it.
+   */
+  async concatenate(
+    record: UploadRecord,
+    partials: readonly UploadRecord[],
+  ): Promise<UploadRecord> {
+    const dir = this.#dir(record.id);
+    const fh = await open(`${dir}/data`, 'r+');
+    try {
+      let at = 0;
+      for (const partial of partials) {
+        const source = await open(`${this.#dir(partial.id)}/data`, 'r');
+        try {
+          const length = partial.length ?? 0;
+          const stream = source.createReadStream({ start: 0, end: length - 1, autoClose: false });
+          const signal = new AbortController().signal;
+          if (length > 0) await writeBody(fh, at, stream, { limit: length, signal }, () => {});
+          at += length;
+        } finally {
+          await source.close();
+        }
+      }
+      await fh.datasync();
+      const next = { ...record, length: at, durable: at, activity: this.options.now() };
+      await writeRecord(dir, next);
+      return next;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The ids of unfinished uploads (folders in u/). */
+  async activeIds(): Promise<string[]> {
+    return (await readdir(`${this.path}/u`)).filter((id) => FileUploadStore.isId(id));
+  }
+
+  /** The ids of finished records (f/). */
+  async finishedIds(): Promise<string[]> {
+    const names = await readdir(`${this.path}/f`);
+    return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+  }
+
+  /** Removes a finished record (the sweeper, once it is old). */
+  async forget(id: string): Promise<void> {
+    if (FileUploadStore.isId(id)) await unlink(`${this.path}/f/${id}.json`).catch(() => {});
+  }
+
+  /** Removes an upload folder without a readable record (a creation cut short), if it is old. */
+  async removeBroken(id: string, olderThan: number): Promise<void> {
+    if (!FileUploadStore.isId(id)) return;
+    const dir = this.#dir(id);
+    const record = await readRecord(`${dir}/info.json`);
+    if (record !== undefined) return;
+    const stats = await import('node:fs/promises')
+      .then((fs) => fs.stat(dir))
+      .catch(() => undefined);
+    if (stats !== undefined && stats.mtimeMs < olderThan)
+      await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes the body at `offset` in batches, reading the next batch while the last is written; at
+ * most `limit` bytes. True when the body went past the limit (the rest is left unread, not
+ * destroyed, so a 413 can still be sent). An abort of `options.signal` destroys the body.
+ */
+async function writeBody(
+  fh: FileHandle,
+  offset: number,
+  body: AsyncIterable<Uint8Array>,
+  options: AppendOptions,
+  onPiece: (piece: Uint8Array) => void,
+): Promise<boolean> {
+  const { signal, limit } = options;
+  const stop = () => {
+    if (isReadable(body)) body.destroy(signal.reason as Error);
+  };
+  if (signal.aborted) throw signal.reason;
+  signal.addEventListener('abort', stop, { once: true });
+  let position = offset;
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    await writing;
+    const buffers = batch;
+    const size = batchBytes;
+    batch = [];
+    batchBytes = 0;
+    const at = position;
+    position += size;
+    writing = writeAll(fh, buffers, at, size);
+  };
+  let taken = 0;
+  try {
+    const chunks = isReadable(body) ? body.iterator({ destroyOnReturn: false }) : body;
+    for await (const chunk of chunks) {
+      if (signal.aborted) throw signal.reason;
+      options.onBytes?.(chunk.length);
+      const room = limit - taken;
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      if (piece.length > 0) {
+        taken += piece.length;
+        onPiece(piece);
+        batch.push(piece);
+        batchBytes += piece.length;
+        if (batchBytes >= BATCH_BYTES) await flush();
+      }
+      if (chunk.length > room) return true;
+    }
+    if (signal.aborted) throw signal.reason;
+    return false;
+  } finally {
+    signal.removeEventListener('abort', stop);
+    // What arrived is written even when the body stopped early: those bytes are kept.
+    if (batchBytes > 0) await flush();
+    await writing;
+  }
+}
+
+const BATCH_BYTES = 256 * 1024;
+
+/** writev until every byte is written (a short write continues where it stopped). */
+async function writeAll(
+  fh: FileHandle,
+  buffers: Uint8Array[],
+  at: number,
+  size: number,
+): Promise<void> {
+  let done = 0;
+  let rest = buffers;
+  while (done < size) {
+    const { bytesWritten } = await fh.writev(rest, at + done);
+    done += bytesWritten;
+    if (done < size) rest = [Buffer.concat(rest).subarray(bytesWritten)];
+  }
+}
+
+function isReadable(source: AsyncIterable<Uint8Array>): source is Readable {
+  return source instanceof Readable;
+}
+
+function reservationPath(store: string, target: readonly string[]): string {
+  return `${store}/t/${createHash('sha256').update(target.join('/')).digest('hex')}`;
+}
+
+async function readRecord(path: string): Promise<UploadRecord | undefined> {
+  try {
+    return decodeRecord(await readFile(path, 'utf8'));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  const fh = await open(path, 'r').catch((error: unknown) => {
+    if (isMissing(error)) return undefined;
+    throw error;
+  });
+  if (fh === undefined) return undefined;
+  try {
+    return (await fh.stat()).size;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readPending(path: string): Promise<number | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined || !/^[0-9]+$/.test(text)) return undefined;
+  return Number(text);
+}
+
+function writeRecord(dir: string, record: UploadRecord): Promise<void> {
+  return writeRecordAt(dir, 'info.json', record);
+}
+
+/** Replaces `dir/name` atomically: a synced temporary file renamed over it. */
+async function writeRecordAt(dir: string, name: string, record: UploadRecord): Promise<void> {
+  const temp = `${dir}/.${name}.${randomBytes(6).toString('hex')}`;
+  const fh = await open(temp, 'wx', 0o600);
+  try {
+    await fh.writeFile(encodeRecord(record));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(temp, `${dir}/${name}`);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+}

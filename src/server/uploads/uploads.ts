@@ -1,0 +1,98 @@
+/**
+ * The upload side of the handler (issue 12): which requests are uploads, and the store, locks and
+ * sweeper behind them. Uploads are off unless createHandler() gets `uploads`; then
+ * - `/.uploads/` and `/.uploads/ID` speak tus 1.0.0 (tus.ts);
+ * - PUT or POST to a file path with the draft's fields speak the IETF resumable-upload draft, and a
+ *   PUT without them stores the body all or nothing (put.ts);
+ * - everything else (GET, HEAD, listings) is the file server's, as before.
+ */
+import { resolveUrlPath } from '../../core/url-path.js';
+import type { Request, Response } from '../exchange.js';
+import {
+  answer,
+  reservedTarget,
+  TUS_ENDPOINT,
+  UPLOAD_DEFAULTS,
+  type UploadContext,
+  type UploadOptions,
+} from './context.js';
+import { FileUploadStore } from './file-store.js';
+import { LocalLocks } from './locks.js';
+import { handlePut } from './put.js';
+import { startSweeper } from './sweeper.js';
+import { handleTus } from './tus.js';
+
+export type { UploadOptions } from './context.js';
+
+export interface Uploads {
+  /** Handles `req` if it is an upload request (true), else leaves it to the file server (false). */
+  handle(req: Request, res: Response): Promise<boolean>;
+  close(): void;
+}
+
+/** The uploads of the served folder whose real path is `root`. */
+export function createUploads(root: string, options: UploadOptions, dotfiles: boolean): Uploads {
+  if (typeof options.token !== 'string' || options.token === '') {
+    throw new TypeError('Cannot take uploads: the uploads option needs a token');
+  }
+  const now = options.now ?? Date.now;
+  const maxUploads = options.maxUploads ?? UPLOAD_DEFAULTS.maxUploads;
+  const store = new FileUploadStore(root, {
+    dotfiles,
+    maxUploads,
+    maxPendingBytes: options.maxPendingBytes,
+    now,
+  });
+  store.open();
+  const context: UploadContext = {
+    store,
+    locks: options.locks ?? new LocalLocks(),
+    token: options.token,
+    maxSize: options.maxSize,
+    expires: options.expires ?? UPLOAD_DEFAULTS.expires,
+    minSpeed: options.minSpeed ?? UPLOAD_DEFAULTS.minSpeed,
+    speedWindow: options.speedWindow ?? UPLOAD_DEFAULTS.speedWindow,
+    maxMetadataLength: options.maxMetadataLength ?? UPLOAD_DEFAULTS.maxMetadataLength,
+    dotfiles,
+    now,
+  };
+  const stopSweeper = startSweeper(context);
+
+  const handle = async (req: Request, res: Response): Promise<boolean> => {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    const method = req.method ?? 'GET';
+    if (path === '/.uploads' || path.startsWith(TUS_ENDPOINT)) {
+      const rest = path.slice(TUS_ENDPOINT.length);
+      if (path === '/.uploads' || rest.includes('/')) {
+        answer(req, res, 404, { 'Tus-Resumable': '1.0.0' }, 'Not Found', { bodyUnread: true });
+        return true;
+      }
+      await handleTus(context, req, res, rest === '' ? undefined : rest);
+      return true;
+    }
+    if (method !== 'PUT') return false;
+    const resolved = resolveUrlPath(url, { dotfiles });
+    if (resolved.kind === 'bad-request') {
+      answer(req, res, 400, {}, 'Bad Request', { bodyUnread: true });
+      return true;
+    }
+    if (resolved.kind === 'not-found' || reservedTarget(resolved.segments) !== undefined) {
+      answer(req, res, 404, {}, 'Not Found', { bodyUnread: true });
+      return true;
+    }
+    if (resolved.bytes !== undefined) {
+      answer(req, res, 400, {}, 'Bad Request: a file name must be UTF-8', { bodyUnread: true });
+      return true;
+    }
+    if (resolved.trailingSlash) {
+      answer(req, res, 405, { Allow: 'GET, HEAD' }, 'Method Not Allowed: a folder', {
+        bodyUnread: true,
+      });
+      return true;
+    }
+    await handlePut(context, req, res, resolved.segments);
+    return true;
+  };
+  return { handle, close: stopSweeper };
+}
