@@ -55,7 +55,8 @@ export function renderChart(title: string, subtitle: string, sections: Section[]
       y += 16;
       parts.push(text(24, y, section.skipped, 'font-size="12" fill="#b91c1c"'));
       y += 4;
-      continue;
+      // A section may be skipped in part (a server not available) and still have figures.
+      if (section.measurements.length === 0) continue;
     }
     // Bars are scaled per unit, so bytes and req/s never share an axis.
     const units = [...new Set(section.measurements.map((m) => m.unit))];

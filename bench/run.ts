@@ -22,6 +22,7 @@ import { bigTransfers, multipartRanges, type ServeContext, smallRanges } from '.
 import { formatNumber, formatRatio, measurement, type Section } from './stats.js';
 import { throttledDownloads } from './throttle.js';
 import { tlsSection } from './tls.js';
+import { uploadSection } from './upload.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const resultsDir = join(repoRoot, 'bench', 'results');
@@ -88,7 +89,8 @@ function printTable(config: BenchConfig, sections: Section[], seconds: number): 
     lines.push('', `## ${section.title}`);
     if (section.skipped !== undefined) {
       lines.push(`  ${section.skipped}`);
-      continue;
+      // A section may be skipped in part (a server not available) and still have figures.
+      if (section.measurements.length === 0) continue;
     }
     const width = Math.max(...section.measurements.map((m) => m.label.length), 10);
     for (const m of section.measurements) {
@@ -143,8 +145,8 @@ async function main(): Promise<number> {
   log(
     `ranged bench: ${config.quick ? 'quick' : 'full'} run, sections ${config.sections.join(', ')}, temp ${tmp}`,
   );
-  // The hostile section brings its own files and servers; the others share these.
-  const shared = config.sections.some((id) => id !== 'hostile');
+  // The hostile and upload sections bring their own files and servers; the others share these.
+  const shared = config.sections.some((id) => id !== 'hostile' && id !== 'upload');
   const fixtures: Fixtures | undefined = shared ? await writeFixtures(root, config) : undefined;
   if (fixtures !== undefined) {
     log(`  fixtures written (${Math.round(performance.now() - started)} ms)`);
@@ -190,6 +192,9 @@ async function main(): Promise<number> {
     }
     if (config.sections.includes('hostile')) {
       steps.push(['hostile', () => hostileClients({ config, scratch, log })]);
+    }
+    if (config.sections.includes('upload')) {
+      steps.push(['upload', () => uploadSection({ config, scratch, log })]);
     }
     for (const [id, step] of steps) {
       log(`section ${id}`);
