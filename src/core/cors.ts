@@ -52,6 +52,44 @@ export const CORS_EXPOSED_HEADERS = [
   'Last-Modified',
 ] as const;
 
+/** The methods uploads add (issue 12: tus 1.0.0, the IETF draft, plain PUT). */
+export const CORS_UPLOAD_METHODS = ['POST', 'PATCH', 'PUT', 'DELETE'] as const;
+
+/** The request fields upload clients send (tus 1.0.0, the IETF draft), and the bearer token. */
+export const CORS_UPLOAD_ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Tus-Resumable',
+  'Upload-Length',
+  'Upload-Offset',
+  'Upload-Metadata',
+  'Upload-Defer-Length',
+  'Upload-Concat',
+  'Upload-Checksum',
+  'X-HTTP-Method-Override',
+  'Upload-Complete',
+  'Upload-Draft-Interop-Version',
+] as const;
+
+/** The response fields an upload client reads (tus-js-client reads Location and Upload-Offset). */
+export const CORS_UPLOAD_EXPOSED_HEADERS = [
+  'Location',
+  'Tus-Resumable',
+  'Tus-Version',
+  'Tus-Extension',
+  'Tus-Max-Size',
+  'Tus-Checksum-Algorithm',
+  'Upload-Offset',
+  'Upload-Length',
+  'Upload-Metadata',
+  'Upload-Defer-Length',
+  'Upload-Concat',
+  'Upload-Expires',
+  'Upload-Complete',
+  'Upload-Limit',
+  'Upload-Draft-Interop-Version',
+] as const;
+
 /** How long a browser may cache a preflight, in seconds (Chromium caps it at 7200). */
 export const CORS_MAX_AGE = 7200;
 
@@ -78,7 +116,12 @@ export function parseCorsPolicy(text: string | undefined): CorsPolicy | undefine
 }
 
 /** Decides the CORS part of the response to a request. */
-export function planCors(req: CorsRequest, policy: CorsPolicy): CorsDecision {
+export function planCors(
+  req: CorsRequest,
+  policy: CorsPolicy,
+  options: { uploads?: boolean } = {},
+): CorsDecision {
+  const up = options.uploads === true;
   const headers: Record<string, string> = {};
   let allowed: string | undefined;
   if (policy.kind === 'any') {
@@ -99,11 +142,18 @@ export function planCors(req: CorsRequest, policy: CorsPolicy): CorsDecision {
   if (preflight) {
     // Fetch §3.2.3: a successful preflight is an ok status (204 here) with the allowed methods
     // and headers; Max-Age lets the browser skip the preflight for a while.
-    headers['Access-Control-Allow-Methods'] = CORS_METHODS.join(', ');
-    headers['Access-Control-Allow-Headers'] = CORS_ALLOWED_HEADERS.join(', ');
+    const methods = up ? [...CORS_METHODS, ...CORS_UPLOAD_METHODS] : CORS_METHODS;
+    const fields = up
+      ? [...CORS_ALLOWED_HEADERS, ...CORS_UPLOAD_ALLOWED_HEADERS]
+      : CORS_ALLOWED_HEADERS;
+    headers['Access-Control-Allow-Methods'] = methods.join(', ');
+    headers['Access-Control-Allow-Headers'] = fields.join(', ');
     headers['Access-Control-Max-Age'] = String(CORS_MAX_AGE);
     return { kind: 'preflight', headers };
   }
-  headers['Access-Control-Expose-Headers'] = CORS_EXPOSED_HEADERS.join(', ');
+  const exposed = up
+    ? [...CORS_EXPOSED_HEADERS, ...CORS_UPLOAD_EXPOSED_HEADERS]
+    : CORS_EXPOSED_HEADERS;
+  headers['Access-Control-Expose-Headers'] = exposed.join(', ');
   return { kind: 'actual', headers };
 }

@@ -140,7 +140,7 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
         lease.release();
       }
     };
-    if (cors !== undefined && answerCors(req, res, cors)) return;
+    if (cors !== undefined && answerCors(req, res, cors, uploads !== undefined)) return;
     // A request line without an HTTP version (HTTP/0.9's `GET /`) is no HTTP/1.x request:
     // node:http takes it as version 0.9; RFC 9112 §3 requires the version.
     if (req.httpVersionMajor < 1 && !isHttp2(res)) {
@@ -235,7 +235,7 @@ function corsPolicy(option: boolean | string | undefined): CorsPolicy | undefine
  * the response before its head is written, and a Vary the head itself carries (a listing's
  * `Vary: Accept`) is merged with CORS's `Vary: Origin`, not replaced.
  */
-function answerCors(req: Request, res: Response, policy: CorsPolicy): boolean {
+function answerCors(req: Request, res: Response, policy: CorsPolicy, uploads: boolean): boolean {
   const h = req.headers;
   const decision = planCors(
     {
@@ -244,6 +244,7 @@ function answerCors(req: Request, res: Response, policy: CorsPolicy): boolean {
       requestMethod: single(h['access-control-request-method']),
     },
     policy,
+    { uploads },
   );
   if (decision.kind === 'preflight') {
     res.writeHead(204, decision.headers);

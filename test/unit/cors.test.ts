@@ -133,6 +133,34 @@ test('planCors() allows every field a range or conditional request needs (multi-
   }
 });
 
+test('planCors() with uploads allows their methods and fields and exposes Location and Upload-Offset', () => {
+  const pre = planCors(
+    { method: 'OPTIONS', origin: 'https://a.example', requestMethod: 'PATCH' },
+    ANY,
+    {
+      uploads: true,
+    },
+  );
+  assert.equal(pre.kind, 'preflight');
+  assert.match(pre.headers['Access-Control-Allow-Methods'] ?? '', /\bPATCH\b.*\bDELETE\b/);
+  for (const field of ['Authorization', 'Tus-Resumable', 'Upload-Offset', 'Upload-Complete']) {
+    assert.match(pre.headers['Access-Control-Allow-Headers'] ?? '', new RegExp(`\\b${field}\\b`));
+  }
+  const actual = planCors({ method: 'POST', origin: 'https://a.example' }, ANY, { uploads: true });
+  for (const field of ['Location', 'Upload-Offset', 'Tus-Resumable', 'Upload-Limit']) {
+    assert.match(
+      actual.headers['Access-Control-Expose-Headers'] ?? '',
+      new RegExp(`\\b${field}\\b`),
+    );
+  }
+  // Without uploads, no upload method is announced.
+  const plain = planCors(
+    { method: 'OPTIONS', origin: 'https://a.example', requestMethod: 'GET' },
+    ANY,
+  );
+  assert.doesNotMatch(plain.headers['Access-Control-Allow-Methods'] ?? '', /PATCH|PUT|POST|DELETE/);
+});
+
 const policies: [string | undefined, CorsPolicy | undefined][] = [
   [undefined, ANY],
   ['*', ANY],

@@ -103,7 +103,14 @@ function row(entry: ListingEntry): string {
   );
 }
 
-const count = new Intl.NumberFormat('en');
+// Made on first use, like the listing order's collator (ICU data costs memory).
+let numberFormat: Intl.NumberFormat | undefined;
+const count = {
+  format: (n: number): string => {
+    numberFormat ??= new Intl.NumberFormat('en');
+    return numberFormat.format(n);
+  },
+};
 
 /** The pager under a listing of several pages: where this page is, and links to its neighbours. */
 function pager(p: Pagination, sort: ListingSort, label: string): string {

@@ -32,7 +32,8 @@ export function parseListingSort(query: string): ListingSort {
 }
 
 // A fixed locale, not the reader's: the server and every browser must agree on one order.
-const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+// Made on first use: ICU's collation data costs a server that never lists several MiB of memory.
+let collator: Intl.Collator | undefined;
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -40,6 +41,7 @@ function compareText(a: string, b: string): number {
 
 /** Compares names as people expect (`2.txt` before `10.txt`, case-insensitive), then exactly. */
 export function compareNames(a: string, b: string): number {
+  collator ??= new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
   return collator.compare(a, b) || compareText(a, b);
 }
 
