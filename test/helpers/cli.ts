@@ -44,7 +44,7 @@ export function runCli(
 export function startServeCli(
   dir: string,
   extra: string[] = [],
-  options: { timeoutMs?: number; bin?: string } = {},
+  options: { timeoutMs?: number; bin?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   return new Promise((resolve, reject) => {
     // `bin`: an installed `ranged` to run instead of this build's CLI.
@@ -52,6 +52,7 @@ export function startServeCli(
       options.bin === undefined ? [process.execPath, [CLI]] : [options.bin, []];
     const child = spawn(command, [...args, 'serve', dir, '--port', '0', ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env ?? process.env,
     });
     let out = '';
     let err = '';
