@@ -5,7 +5,13 @@
  */
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
-import { createServer, Server as HttpServer, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer,
+  Server as HttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -161,6 +167,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     server.on('session', (session: ServerHttp2Session) => sessions.add(session));
   }
   server.maxConnections = options.maxConnections ?? 1024;
+  // `Expect: 100-continue`: with uploads on, the upload code sends the 100 when it wants the body
+  // (uploads/context.ts holdContinue()), so a refused upload costs the client no bytes; any other
+  // request gets it at once, as node:http would send it.
+  (server as HttpServer).on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (options.uploads === undefined) res.writeContinue();
+    listener(req, res);
+  });
   const closeIdle = () => connections.closeIdle();
   (server as { closeIdleConnections?: () => void }).closeIdleConnections = closeIdle;
   const closeAllConnections = () => {

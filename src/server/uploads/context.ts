@@ -131,6 +131,26 @@ export function answer(
   endWith(res, body);
 }
 
+const waitingForContinue = new WeakMap<Request, Response>();
+
+/**
+ * Notes that `req` asked `Expect: 100-continue` and has not been told to go on: with uploads on,
+ * the server leaves the 100 to the upload code (server.ts 'checkContinue'), so that a refusal (401,
+ * 409, 413) comes before the client sends a byte of a large body.
+ */
+export function holdContinue(req: Request, res: Response): void {
+  const expect = req.headers.expect;
+  if (typeof expect === 'string' && expect.toLowerCase() === '100-continue')
+    waitingForContinue.set(req, res);
+}
+
+/** Sends the held 100 (Continue) now that the body is wanted; nothing if none was held. */
+export function sendContinue(req: Request): void {
+  const res = waitingForContinue.get(req);
+  waitingForContinue.delete(req);
+  if (res !== undefined && !res.headersSent) res.writeContinue();
+}
+
 /**
  * Watches a body's speed: aborts `controller` when fewer than minSpeed × window bytes came in the
  * last window (a stalled or trickling client cannot hold the upload forever). Call the returned
