@@ -5,11 +5,15 @@
  * and the size limit.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
+import http2 from 'node:http2';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startServeCli } from '../helpers/cli.js';
+import { listen } from '../helpers/listen.js';
+import { testCertificate } from '../helpers/tls.js';
 import { makeTree } from '../helpers/tree.js';
 
 const TOKEN = 'raw-token-0123456789';
@@ -360,4 +364,36 @@ test('draft uploads above --max-upload-size are 413 with Upload-Limit', async (t
   );
   await absent(join(dir, 'big.bin'), 'no file for a refused creation');
   await absent(join(dir, 'grow.bin'), 'no file for an upload past the limit');
+});
+
+test('over HTTP/2 the 104 is an informational HEADERS frame with the Location', async (t) => {
+  const cert = testCertificate();
+  if (cert === undefined) return t.skip('openssl is not installed');
+  const tree = await makeTree();
+  t.after(tree.cleanup);
+  const server = await listen(t, {
+    root: tree.dir,
+    tls: { key: cert.key, cert: cert.cert },
+    uploads: { token: TOKEN },
+  });
+  const client = http2.connect(server.url, { ca: cert.cert });
+  t.after(() => client.close());
+  const data = offsetBytes(3000);
+  const req = client.request({
+    ':method': 'POST',
+    ':path': '/h2.bin',
+    ...{ authorization: AUTH.Authorization, 'upload-draft-interop-version': '9' },
+    ...{ 'upload-complete': '?1', 'content-length': String(data.length) },
+  });
+  const interim: http2.IncomingHttpHeaders[] = [];
+  req.on('headers', (h) => interim.push(h));
+  req.end(data);
+  const [final] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
+  req.resume();
+  await once(req, 'end');
+  assert.equal(interim[0]?.[':status'], 104);
+  assert.match(String(interim[0]?.location), /^\/\.uploads\/[A-Za-z0-9_-]{22}$/);
+  assert.equal(final[':status'], 201);
+  assert.equal(final.location, interim[0]?.location);
+  assert.ok((await readFile(join(tree.dir, 'h2.bin'))).equals(data));
 });
