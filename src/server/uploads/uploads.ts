@@ -2,8 +2,10 @@
  * The upload side of the handler (issue 12): which requests are uploads, and the store, locks and
  * sweeper behind them. Uploads are off unless createHandler() gets `uploads`; then
  * - `/.uploads/` and `/.uploads/ID` speak tus 1.0.0 (tus.ts);
- * - PUT or POST to a file path with the draft's fields speak the IETF resumable-upload draft, and a
- *   PUT without them stores the body all or nothing (put.ts);
+ * - PUT or POST to a file path with the draft's fields speak the IETF resumable-upload draft
+ *   (ietf.ts), whose upload resources are `/.uploads/ID` too (HEAD, PATCH, DELETE with the draft's
+ *   fields); a PUT without them stores the body all or nothing (put.ts); OPTIONS on a file path is
+ *   the draft's (Upload-Limit);
  * - everything else (GET, HEAD, listings) is the file server's, as before.
  */
 import { resolveUrlPath } from '../../core/url-path.js';
@@ -18,6 +20,7 @@ import {
   type UploadOptions,
 } from './context.js';
 import { FileUploadStore } from './file-store.js';
+import { handleIetfResource, handleIetfUpload } from './ietf.js';
 import { LocalLocks } from './locks.js';
 import { handlePut } from './put.js';
 import { startSweeper } from './sweeper.js';
@@ -70,11 +73,24 @@ export function createUploads(root: string, options: UploadOptions, dotfiles: bo
         answer(req, res, 404, { 'Tus-Resumable': '1.0.0' }, 'Not Found', { bodyUnread: true });
         return true;
       }
-      await handleTus(context, req, res, rest === '' ? undefined : rest);
+      if (rest !== '' && speaksDraft(req)) await handleIetfUpload(context, req, res, rest);
+      else await handleTus(context, req, res, rest === '' ? undefined : rest);
       return true;
     }
-    if (method !== 'PUT') return false;
+    const draft = hasDraftFields(req);
+    // Without the draft's fields, a POST to a file path is the file server's (405), as before.
+    if (method !== 'PUT' && method !== 'OPTIONS' && !(method === 'POST' && draft)) return false;
     const resolved = resolveUrlPath(url, { dotfiles });
+    if (method === 'OPTIONS') {
+      const usable =
+        resolved.kind === 'ok' &&
+        resolved.bytes === undefined &&
+        !resolved.trailingSlash &&
+        reservedTarget(resolved.segments) === undefined;
+      if (!usable || resolved.segments.length === 0) return false;
+      await handleIetfResource(context, req, res, resolved.segments);
+      return true;
+    }
     if (resolved.kind === 'bad-request') {
       answer(req, res, 400, {}, 'Bad Request', { bodyUnread: true });
       return true;
@@ -93,8 +109,34 @@ export function createUploads(root: string, options: UploadOptions, dotfiles: bo
       });
       return true;
     }
-    await handlePut(context, req, res, resolved.segments);
+    if (draft) await handleIetfResource(context, req, res, resolved.segments);
+    else await handlePut(context, req, res, resolved.segments);
     return true;
   };
   return { handle, close: stopSweeper };
+}
+
+/**
+ * A creation of the draft: it carries `Upload-Complete` (draft-12 §Upload Creation: "A client can
+ * start a resumable upload from any request that can carry content by including the
+ * `Upload-Complete` header field") or names its interop version.
+ */
+function hasDraftFields(req: Request): boolean {
+  const h = req.headers;
+  return h['upload-complete'] !== undefined || h['upload-draft-interop-version'] !== undefined;
+}
+
+/**
+ * A request to an upload resource that speaks the draft, not tus: it names its interop version
+ * (draft-12 §Draft Version Identification: clients "MUST send a header field
+ * `Upload-Draft-Interop-Version`"), or appends `application/partial-upload` with the draft's fields.
+ */
+function speaksDraft(req: Request): boolean {
+  const h = req.headers;
+  if (h['upload-draft-interop-version'] !== undefined) return true;
+  const type = h['content-type']?.split(';')[0]?.trim().toLowerCase();
+  return (
+    type === 'application/partial-upload' &&
+    (h['upload-complete'] !== undefined || h['upload-offset'] !== undefined)
+  );
 }
