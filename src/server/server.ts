@@ -10,7 +10,7 @@ import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { UsageError } from '../errors.js';
-import { isHttp2, type Request, type Response } from './exchange.js';
+import { expectContinue, isHttp2, type Request, type Response } from './exchange.js';
 import { H1Connections } from './h1-connections.js';
 import { H2Sessions } from './h2-sessions.js';
 import { createHandler, type HandlerOptions } from './handler.js';
@@ -160,6 +160,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     server.on('session', (session: ServerHttp2Session) => sessions.add(session));
   }
+  // RFC 9110 §10.1.1: 100 (Continue) only when the body is about to be read (exchange.ts).
+  server.on('checkContinue', (req: Request, res: Response) => {
+    expectContinue(req, res);
+    listener(req, res);
+  });
   server.maxConnections = options.maxConnections ?? 1024;
   const closeIdle = () => connections.closeIdle();
   (server as { closeIdleConnections?: () => void }).closeIdleConnections = closeIdle;
