@@ -141,6 +141,8 @@ test('PUT: a body cut short (Content-Length N, fewer bytes, socket destroyed) le
     },
   );
   await assert.rejects(access(join(dir, 'music', 'cut.bin')), { code: 'ENOENT' });
+  // Not even the folder: folders are made when a whole file is placed.
+  await assert.rejects(access(join(dir, 'music')), { code: 'ENOENT' });
   const get = await fetch(`${url}/music/cut.bin`);
   assert.equal(get.status, 404);
   await get.arrayBuffer();
