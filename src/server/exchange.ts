@@ -47,3 +47,24 @@ export function endWith(res: Response, body?: string | Uint8Array): void {
   if (body === undefined) res.end();
   else (res as ServerResponse).end(body);
 }
+
+/** Requests whose client waits for 100 (Continue) before it sends the body, and their responses. */
+const awaitingContinue = new WeakMap<Request, Response>();
+
+/**
+ * Called by the server's 'checkContinue' listener instead of node's automatic 100 (Continue): the
+ * interim response is sent only once the body is about to be read (continueBody()), so a request
+ * refused first (401, 409, 413) gets its final status without the client sending the body
+ * (RFC 9110 §10.1.1), rather than a reset connection halfway through it.
+ */
+export function expectContinue(req: Request, res: Response): void {
+  awaitingContinue.set(req, res);
+}
+
+/** Sends the 100 (Continue) a client waits for, if any, just before its body is read. */
+export function continueBody(req: Request): void {
+  const res = awaitingContinue.get(req);
+  if (res === undefined) return;
+  awaitingContinue.delete(req);
+  if (!res.headersSent) res.writeContinue();
+}

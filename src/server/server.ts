@@ -5,18 +5,12 @@
  */
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
-import {
-  createServer,
-  Server as HttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, Server as HttpServer, type IncomingMessage, type Server } from 'node:http';
 import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { UsageError } from '../errors.js';
-import { isHttp2, type Request, type Response } from './exchange.js';
+import { expectContinue, isHttp2, type Request, type Response } from './exchange.js';
 import { H1Connections } from './h1-connections.js';
 import { H2Sessions } from './h2-sessions.js';
 import { createHandler, type HandlerOptions } from './handler.js';
@@ -166,14 +160,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     server.on('session', (session: ServerHttp2Session) => sessions.add(session));
   }
-  server.maxConnections = options.maxConnections ?? 1024;
-  // `Expect: 100-continue`: with uploads on, the upload code sends the 100 when it wants the body
-  // (uploads/context.ts holdContinue()), so a refused upload costs the client no bytes; any other
-  // request gets it at once, as node:http would send it.
-  (server as HttpServer).on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+  // RFC 9110 §10.1.1: 100 (Continue) only when the body is about to be read (exchange.ts).
+  // RFC 9110 §10.1.1: with uploads on, 100 (Continue) goes out only when an upload body is about
+  // to be read (exchange.ts continueBody()), so a refused upload (401, 409, 413) costs the client
+  // no bytes and no reset; without uploads, at once, as node:http would send it.
+  server.on('checkContinue', (req: Request, res: Response) => {
     if (options.uploads === undefined) res.writeContinue();
+    else expectContinue(req, res);
     listener(req, res);
   });
+  server.maxConnections = options.maxConnections ?? 1024;
   const closeIdle = () => connections.closeIdle();
   (server as { closeIdleConnections?: () => void }).closeIdleConnections = closeIdle;
   const closeAllConnections = () => {

@@ -5,8 +5,8 @@
  */
 import type { UploadRecord } from '../../core/upload/record.js';
 import { isExpired } from '../../core/upload/record.js';
-import type { Request } from '../exchange.js';
-import { sendContinue, type UploadContext, watchSpeed } from './context.js';
+import { continueBody, type Request } from '../exchange.js';
+import { type UploadContext, watchSpeed } from './context.js';
 import type { Appended, Loaded } from './file-store.js';
 import type { Release } from './locks.js';
 
@@ -48,7 +48,7 @@ export async function appendBody(
   append: { limit: number; checksum?: { algorithm: string; digest: Uint8Array } | undefined },
   held: Held,
 ): Promise<{ record: UploadRecord; appended: Appended }> {
-  sendContinue(req);
+  continueBody(req);
   const watch = watchSpeed(context, held.controller);
   try {
     return await context.store.append(loaded.record, loaded.offset, req, {

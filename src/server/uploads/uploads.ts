@@ -12,7 +12,6 @@ import { resolveUrlPath } from '../../core/url-path.js';
 import type { Request, Response } from '../exchange.js';
 import {
   answer,
-  holdContinue,
   reservedTarget,
   TUS_ENDPOINT,
   UPLOAD_DEFAULTS,
@@ -63,7 +62,6 @@ export function createUploads(root: string, options: UploadOptions, dotfiles: bo
   const stopSweeper = startSweeper(context);
 
   const handle = async (req: Request, res: Response): Promise<boolean> => {
-    holdContinue(req, res);
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
     const method = req.method ?? 'GET';
