@@ -160,7 +160,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
     server.on('session', (session: ServerHttp2Session) => sessions.add(session));
   }
-  // RFC 9110 §10.1.1: 100 (Continue) only when the body is about to be read (exchange.ts).
   // RFC 9110 §10.1.1: with uploads on, 100 (Continue) goes out only when an upload body is about
   // to be read (exchange.ts continueBody()), so a refused upload (401, 409, 413) costs the client
   // no bytes and no reset; without uploads, at once, as node:http would send it.
