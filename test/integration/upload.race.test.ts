@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,6 +182,36 @@ test('upload: a newer PATCH cuts off a stalled PATCH and appends where it stoppe
   assert.ok(elapsed < NEWCOMER_MS + 10_000, `the newer PATCH took ${Math.round(elapsed)} ms`);
   await waitFor('the stale PATCH cut off', () => stale.closed(), { timeoutMs: NEWCOMER_MS });
   assert.ok((await readFile(join(dir, 'stall-b.bin'))).equals(source), 'byte-identical');
+});
+
+test('upload: a HEAD cuts off a stalled checksummed PATCH; its unverified chunk is discarded', async (t) => {
+  const { dir, origin } = await serve(t);
+  const source = bytes(6 * MiB, 24);
+  const { url, id } = await createUpload(origin, TOKEN, source.length, 'ck/stall.bin');
+  const dataFile = dataPath(dir, id);
+  const start = MiB;
+  assert.equal((await patchUpload(url, TOKEN, 0, source.subarray(0, start))).status, 204);
+  const chunk = source.subarray(start);
+  const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('base64');
+  const stale = streamPatch(url, TOKEN, start, chunk.length, {
+    'Upload-Checksum': `sha256 ${sha256(chunk)}`,
+  });
+  await writeAll(stale, chunk.subarray(0, 2 * MiB));
+  await waitFor('unverified bytes on disk', async () => (await sizeOf(dataFile)) > start + MiB);
+  const head = await headUpload(url, TOKEN, { timeoutMs: NEWCOMER_MS });
+  assert.equal(head.status, 200);
+  // tus 1.0.0 §Checksum: a chunk that was not verified is discarded, the offset unchanged.
+  assert.equal(head.offset, start, 'the offset is back where the unverified chunk began');
+  assert.equal(await sizeOf(dataFile), start, 'its bytes were cut off the data file');
+  await assert.rejects(readFile(join(dir, '.ranged-uploads', 'u', id, 'pending')), {
+    code: 'ENOENT',
+  });
+  await waitFor('the stale PATCH cut off', () => stale.closed(), { timeoutMs: NEWCOMER_MS });
+  const rest = await patchUpload(url, TOKEN, start, chunk, {
+    'Upload-Checksum': `sha256 ${sha256(chunk)}`,
+  });
+  assert.equal(rest.status, 204, rest.body);
+  assert.ok((await readFile(join(dir, 'ck/stall.bin'))).equals(source), 'byte-identical');
 });
 
 test('upload: with --workers 2, stale PATCHes are cut off by newcomers on any worker; offsets only move forward', async (t) => {
