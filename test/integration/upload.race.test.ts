@@ -255,3 +255,46 @@ test('upload: with --workers 2, stale PATCHes are cut off by newcomers on any wo
   assert.equal(rest.status, 204, rest.body);
   assert.ok((await readFile(join(dir, 'w/c.bin'))).equals(source), 'byte-identical');
 });
+
+test('upload: with --workers 2, concurrent PATCHes at the same offset: at most one completes, the file appears only whole', async (t) => {
+  const { dir, origin } = await serve(t, ['--workers', '2']);
+  const source = bytes(6 * MiB, 25);
+  const { url, id } = await createUpload(origin, TOKEN, source.length, 'many/d.bin');
+  const target = join(dir, 'many/d.bin');
+  // Watches the target while the PATCHes race: it may only ever be absent or whole.
+  let watching = true;
+  const partialSightings: number[] = [];
+  const watcher = (async () => {
+    while (watching) {
+      const size = await sizeOf(target);
+      if (size !== -1 && size !== source.length) partialSightings.push(size);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  })();
+  const outcomes = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      patchUpload(url, TOKEN, 0, source).then(
+        (res) => res.status,
+        (error: Error) => error.message,
+      ),
+    ),
+  );
+  watching = false;
+  await watcher;
+  assert.deepEqual(partialSightings, [], 'the target never appeared partial');
+  const completed = outcomes.filter((o) => o === 204).length;
+  assert.ok(completed <= 1, `at most one PATCH completed: ${outcomes.join(', ')}`);
+  for (const o of outcomes) {
+    assert.ok(o === 204 || o === 408 || o === 409 || typeof o === 'string', `outcome ${o}`);
+  }
+  const head = await headUpload(url, TOKEN);
+  assert.equal(head.status, 200);
+  if (completed === 0) {
+    assert.ok(head.offset <= (await sizeOf(dataPath(dir, id))), 'never beyond the data on disk');
+    const rest = await patchUpload(url, TOKEN, head.offset, source.subarray(head.offset));
+    assert.equal(rest.status, 204, rest.body);
+  } else {
+    assert.equal(head.offset, source.length);
+  }
+  assert.ok((await readFile(target)).equals(source), 'byte-identical');
+});
