@@ -254,7 +254,11 @@ async function runWorker(options: ServerOptions): Promise<number> {
   let running: Awaited<ReturnType<typeof startServer>> | undefined;
   let shutdown = false;
   let wake = () => {};
-  process.on('message', (message: PrimaryMessage) => {
+  process.on('message', (message: PrimaryMessage | { ranged: 'lock' }) => {
+    // The upload locks (uploads/locks.ts) talk on the same channel: only these two are for us.
+    if (!('type' in message) || (message.type !== 'shutdown' && message.type !== 'shutdown-now')) {
+      return;
+    }
     if (message.type === 'shutdown-now') running?.closeAllConnections();
     shutdown = true;
     wake();

@@ -473,6 +473,9 @@ async function writeBody(
     const at = position;
     position += size;
     writing = writeAll(fh, buffers, at, size);
+    // Awaited by the next flush or at the end; until then a failure (ENOSPC) must not count as an
+    // unhandled rejection, which would end the whole server process.
+    writing.catch(() => {});
   };
   let taken = 0;
   try {
@@ -566,9 +569,13 @@ async function writeRecordAt(dir: string, name: string, record: UploadRecord): P
   try {
     await fh.writeFile(encodeRecord(record));
     await fh.sync();
-  } finally {
+  } catch (error) {
+    // A full disk: no half-written temporary file is left behind (nothing would ever remove it).
     await fh.close();
+    await unlink(temp).catch(() => {});
+    throw error;
   }
+  await fh.close();
   try {
     await rename(temp, `${dir}/${name}`);
   } catch (error) {
