@@ -189,7 +189,12 @@ test('upload: kill -9 of one worker of --workers 2 mid-PATCH; the primary replac
     after.some((pid) => !before.includes(pid)),
     'a new worker took the place of the killed one',
   );
-  await assertResumes(server.origin, id, dir, source, 'deep/er/b.bin');
+  await assertResumes(server.origin, id, dir, source, 'deep/er/b.bin').catch((error: unknown) => {
+    // What the primary and its workers said, for a failure seen once under heavy load (ECONNREFUSED).
+    throw new Error(`${(error as Error).message}\nserver stderr:\n${server.stderr()}`, {
+      cause: error,
+    });
+  });
 });
 
 /*

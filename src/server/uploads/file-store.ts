@@ -14,87 +14,24 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync } from 'node:fs';
-import {
-  type FileHandle,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  statfs,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { open, readdir, readFile, rm, statfs, unlink, writeFile } from 'node:fs/promises';
 import { bootId } from '../../boot-id.js';
-import {
-  claimableOffset,
-  decodeRecord,
-  encodeRecord,
-  type UploadProtocol,
-  type UploadRecord,
-} from '../../core/upload/record.js';
+import { claimableOffset, type UploadRecord } from '../../core/upload/record.js';
 import { UPLOAD_STORE_NAME } from '../inside-root.js';
-import { checkTarget, isMissing, placeFile, syncFolder } from './place.js';
+import { writeBody } from './body-writer.js';
+import type {
+  Appended,
+  AppendOptions,
+  Created,
+  FileStoreOptions,
+  Loaded,
+  NewUpload,
+} from './store-types.js';
 
-export interface FileStoreOptions {
-  /** Targets may have dot-names (as `--dotfiles` serves them). */
-  dotfiles: boolean;
-  /** Most unfinished uploads at once; one more is refused. */
-  maxUploads: number;
-  /** Most bytes all unfinished uploads may still claim (declared lengths); undefined: disk space. */
-  maxPendingBytes: number | undefined;
-  /** The clock, ms since the epoch. */
-  now: () => number;
-}
+export type * from './store-types.js';
 
-/** An upload as loaded: its record and the offset it may claim now. */
-export interface Loaded {
-  record: UploadRecord;
-  offset: number;
-  /** Bytes in the data file (for a finished upload: its length). */
-  stored: number;
-}
-
-export interface NewUpload {
-  /** From newUploadId(). */
-  id: string;
-  protocol: UploadProtocol;
-  target: string[] | null;
-  length: number | null;
-  metadata: string | null;
-  concat: UploadRecord['concat'];
-}
-
-export type Created =
-  | { kind: 'created'; record: UploadRecord }
-  /** The target exists, or another unfinished upload targets it (409). */
-  | { kind: 'taken'; reason: string }
-  /** A folder on the way is a file or leads outside (409). */
-  | { kind: 'blocked'; reason: string }
-  /** Too many unfinished uploads (503), or not enough room for what they claim (507). */
-  | { kind: 'full'; status: 503 | 507; reason: string };
-
-/** What an append did. `offset` is the upload's offset after it, in every case. */
-export type Appended =
-  | { kind: 'stored'; offset: number }
-  | { kind: 'checksum-mismatch'; offset: number }
-  | { kind: 'too-large'; offset: number }
-  /** The body stopped early (the client went, a newer request took over, too slow). */
-  | { kind: 'interrupted'; offset: number }
-  /** The disk is full: 507, what was stored is kept. */
-  | { kind: 'no-space'; offset: number };
-
-export interface AppendOptions {
-  /** The most bytes to take; the body past them is not read (too-large). */
-  limit: number;
-  /** Verify the chunk before it counts (tus checksum). */
-  checksum?: { algorithm: string; digest: Uint8Array } | undefined;
-  /** Stops the body (request-release, the minimum speed). */
-  signal: AbortSignal;
-  /** Called with each piece of the body as it arrives (for the speed watch). */
-  onBytes?: (count: number) => void;
-}
+import { checkTarget, placeFile, syncFolder } from './place.js';
+import { fileSize, readPending, readRecord, writeRecord, writeRecordAt } from './record-files.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
@@ -442,144 +379,6 @@ export class FileUploadStore {
   }
 }
 
-/**
- * Writes the body at `offset` in batches, reading the next batch while the last is written; at
- * most `limit` bytes. True when the body went past the limit (the rest is left unread, not
- * destroyed, so a 413 can still be sent). An abort of `options.signal` destroys the body.
- */
-async function writeBody(
-  fh: FileHandle,
-  offset: number,
-  body: AsyncIterable<Uint8Array>,
-  options: AppendOptions,
-  onPiece: (piece: Uint8Array) => void,
-): Promise<boolean> {
-  const { signal, limit } = options;
-  const stop = () => {
-    if (isReadable(body)) body.destroy(signal.reason as Error);
-  };
-  if (signal.aborted) throw signal.reason;
-  signal.addEventListener('abort', stop, { once: true });
-  let position = offset;
-  let batch: Uint8Array[] = [];
-  let batchBytes = 0;
-  let writing: Promise<void> = Promise.resolve();
-  const flush = async () => {
-    await writing;
-    const buffers = batch;
-    const size = batchBytes;
-    batch = [];
-    batchBytes = 0;
-    const at = position;
-    position += size;
-    writing = writeAll(fh, buffers, at, size);
-    // Awaited by the next flush or at the end; until then a failure (ENOSPC) must not count as an
-    // unhandled rejection, which would end the whole server process.
-    writing.catch(() => {});
-  };
-  let taken = 0;
-  try {
-    const chunks = isReadable(body) ? body.iterator({ destroyOnReturn: false }) : body;
-    for await (const chunk of chunks) {
-      if (signal.aborted) throw signal.reason;
-      options.onBytes?.(chunk.length);
-      const room = limit - taken;
-      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      if (piece.length > 0) {
-        taken += piece.length;
-        onPiece(piece);
-        batch.push(piece);
-        batchBytes += piece.length;
-        if (batchBytes >= BATCH_BYTES) await flush();
-      }
-      if (chunk.length > room) return true;
-    }
-    if (signal.aborted) throw signal.reason;
-    return false;
-  } finally {
-    signal.removeEventListener('abort', stop);
-    // What arrived is written even when the body stopped early: those bytes are kept.
-    if (batchBytes > 0) await flush();
-    await writing;
-  }
-}
-
-const BATCH_BYTES = 256 * 1024;
-
-/** writev until every byte is written (a short write continues where it stopped). */
-async function writeAll(
-  fh: FileHandle,
-  buffers: Uint8Array[],
-  at: number,
-  size: number,
-): Promise<void> {
-  let done = 0;
-  let rest = buffers;
-  while (done < size) {
-    const { bytesWritten } = await fh.writev(rest, at + done);
-    done += bytesWritten;
-    if (done < size) rest = [Buffer.concat(rest).subarray(bytesWritten)];
-  }
-}
-
-function isReadable(source: AsyncIterable<Uint8Array>): source is Readable {
-  return source instanceof Readable;
-}
-
 function reservationPath(store: string, target: readonly string[]): string {
   return `${store}/t/${createHash('sha256').update(target.join('/')).digest('hex')}`;
-}
-
-async function readRecord(path: string): Promise<UploadRecord | undefined> {
-  try {
-    return decodeRecord(await readFile(path, 'utf8'));
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw error;
-  }
-}
-
-async function fileSize(path: string): Promise<number | undefined> {
-  const fh = await open(path, 'r').catch((error: unknown) => {
-    if (isMissing(error)) return undefined;
-    throw error;
-  });
-  if (fh === undefined) return undefined;
-  try {
-    return (await fh.stat()).size;
-  } finally {
-    await fh.close();
-  }
-}
-
-async function readPending(path: string): Promise<number | undefined> {
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  if (text === undefined || !/^[0-9]+$/.test(text)) return undefined;
-  return Number(text);
-}
-
-function writeRecord(dir: string, record: UploadRecord): Promise<void> {
-  return writeRecordAt(dir, 'info.json', record);
-}
-
-/** Replaces `dir/name` atomically: a synced temporary file renamed over it. */
-async function writeRecordAt(dir: string, name: string, record: UploadRecord): Promise<void> {
-  const temp = `${dir}/.${name}.${randomBytes(6).toString('hex')}`;
-  const fh = await open(temp, 'wx', 0o600);
-  try {
-    await fh.writeFile(encodeRecord(record));
-    await fh.sync();
-  } catch (error) {
-    // A full disk: no half-written temporary file is left behind (nothing would ever remove it).
-    await fh.close();
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
-  await fh.close();
-  try {
-    await rename(temp, `${dir}/${name}`);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
 }
