@@ -22,6 +22,7 @@ const record: UploadRecord = {
   boot: BOOT,
   created: 1_000,
   activity: 2_000,
+  synced: 2_000,
 };
 
 interface OffsetRow {
@@ -169,4 +170,11 @@ test('isExpired() counts from the last activity, and only for an active upload',
   for (const status of ['complete', 'expired', 'terminated'] as const) {
     assert.equal(isExpired({ ...record, status }, record.activity + 10 * expires, expires), false);
   }
+});
+
+test('decodeRecord() reads a record without `synced` as never checkpointed (0), and refuses a bad one', () => {
+  const { synced: _, ...older } = record;
+  assert.equal(decodeRecord(JSON.stringify(older))?.synced, 0);
+  assert.equal(decodeRecord(JSON.stringify({ ...record, synced: -1 })), undefined);
+  assert.equal(decodeRecord(JSON.stringify({ ...record, synced: '5' })), undefined);
 });

@@ -4,6 +4,10 @@
  *
  * What survives what (issue 12, DESIGN.md rule 8):
  * - `durable` is written only after the data up to it was fdatasync'ed: it survives a power cut.
+ *   The server syncs at checkpoints (file-store.ts): at the end of a PATCH when the last one is
+ *   older than its sync interval (1 s), when a body stops early, and always before completion, so a
+ *   fast stream of PATCHes is not slowed by a disk flush each, and a power cut loses at most about
+ *   a second of confirmed bytes, which the client sends again from the offset HEAD gives it.
  * - The data file's size is trusted in the same boot only (a `kill -9` keeps the page cache, so
  *   every byte a write returned is there); after a reboot only `durable` counts, and bytes past it
  *   are cut off. `boot` names the boot the record was last written in.
@@ -34,9 +38,14 @@ export interface UploadRecord {
   durable: number;
   /** The boot the record was written in (Linux boot_id). */
   boot: string;
-  /** ms since the epoch: creation, and the last activity (expiry counts from it). */
+  /**
+   * ms since the epoch: creation, and the last activity (expiry counts from it; the store also
+   * counts the data file's last write).
+   */
   created: number;
   activity: number;
+  /** ms since the epoch of the last checkpoint (`durable` written); 0 before the first. */
+  synced: number;
 }
 
 export function encodeRecord(record: UploadRecord): string {
@@ -61,13 +70,14 @@ export function decodeRecord(text: string): UploadRecord | undefined {
   }
   if (r.length !== null && !isCount(r.length)) return undefined;
   if (!isCount(r.durable) || !isCount(r.created) || !isCount(r.activity)) return undefined;
+  if (r.synced !== undefined && !isCount(r.synced)) return undefined;
   if (
     r.target !== null &&
     !(Array.isArray(r.target) && r.target.every((s) => typeof s === 'string'))
   ) {
     return undefined;
   }
-  return r as UploadRecord;
+  return { ...(r as UploadRecord), synced: r.synced ?? 0 };
 }
 
 /**

@@ -28,6 +28,12 @@ export interface UploadOptions {
   minSpeed?: number;
   /** The window of the minimum speed, in ms. @default 30_000 */
   speedWindow?: number;
+  /**
+   * Least time between two checkpoints of an upload (its bytes synced to disk and recorded) while
+   * PATCHes stream in, in ms: a power cut loses at most about this much of what was confirmed (the
+   * client sends it again from the offset HEAD gives). Completion always syncs. @default 1000
+   */
+  syncInterval?: number;
   /** The longest Upload-Metadata field, in characters. @default 4096 */
   maxMetadataLength?: number;
   /**
@@ -45,6 +51,7 @@ export const UPLOAD_DEFAULTS = {
   minSpeed: 1024,
   speedWindow: 30_000,
   maxMetadataLength: 4096,
+  syncInterval: 1000,
 } as const;
 
 /** The path below which tus upload resources live (issue 12). */

@@ -31,7 +31,7 @@ import type {
 export type * from './store-types.js';
 
 import { checkTarget, placeFile, syncFolder } from './place.js';
-import { fileSize, readPending, readRecord, writeRecord, writeRecordAt } from './record-files.js';
+import { fileStats, readPending, readRecord, writeRecord, writeRecordAt } from './record-files.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
@@ -88,11 +88,15 @@ export class FileUploadStore {
     }
     const record = await readRecord(`${this.#dir(id)}/info.json`);
     if (record === undefined) return undefined;
-    const size = await fileSize(`${this.#dir(id)}/data`);
-    if (size === undefined) return undefined;
+    const data = await fileStats(`${this.#dir(id)}/data`);
+    if (data === undefined) return undefined;
     const pending = await readPending(`${this.#dir(id)}/pending`);
+    const { size } = data;
     const offset = claimableOffset(record, { size, pending, boot: this.#boot });
-    return { record, offset, stored: size };
+    // Bytes written since the last checkpoint are activity too (the record is not rewritten for
+    // every PATCH).
+    const activity = Math.max(record.activity, data.mtimeMs);
+    return { record: { ...record, activity }, offset, stored: size };
   }
 
   /** Creates an upload: checks and reserves its target, then makes its record and data file. */
@@ -119,6 +123,7 @@ export class FileUploadStore {
       boot: this.#boot,
       created: now,
       activity: now,
+      synced: 0,
     };
     const dir = this.#dir(id);
     try {
@@ -255,14 +260,22 @@ export class FileUploadStore {
           return { record, appended: { kind, offset } };
         }
       }
-      // Durable before declared (DESIGN.md rule 8): the bytes are synced, then the record says so.
-      await fh.datasync();
+      // A checkpoint (record.ts): when the last is older than the sync interval, when the body
+      // stopped early, or in a new boot. Durable before declared (DESIGN.md rule 8): the bytes are
+      // synced, then the record says so. Between checkpoints the same boot trusts the data size.
       const now = this.options.now();
-      next = { ...record, durable: size, boot: this.#boot, activity: now };
-      await writeRecord(dir, next).catch((error: unknown) => {
-        // A full disk may refuse the record: the old one stays true (it claims less).
-        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-      });
+      const due =
+        failure !== undefined ||
+        record.boot !== this.#boot ||
+        now - record.synced >= this.options.syncInterval;
+      if (due) {
+        await fh.datasync();
+        next = { ...record, durable: size, boot: this.#boot, activity: now, synced: now };
+        await writeRecord(dir, next).catch((error: unknown) => {
+          // A full disk may refuse the record: the old one stays true (it claims less).
+          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+        });
+      }
       if (checksum !== undefined) await unlink(`${dir}/pending`).catch(() => {});
       if (noSpace) appended = { kind: 'no-space', offset: size };
       else if (tooLarge) appended = { kind: 'too-large', offset: size };
@@ -290,6 +303,13 @@ export class FileUploadStore {
       const next: UploadRecord = { ...record, status: 'complete', activity: now };
       await writeRecord(dir, next);
       return { kind: 'complete', record: next };
+    }
+    // Every byte is durable before the file appears (between checkpoints the tail may not be).
+    const data = await open(`${dir}/data`, 'r+');
+    try {
+      await data.datasync();
+    } finally {
+      await data.close();
     }
     const placed = placeFile(this.root, `${dir}/data`, record.target, this.options.dotfiles);
     if (placed.kind === 'exists')

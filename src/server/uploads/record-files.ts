@@ -16,14 +16,18 @@ export async function readRecord(path: string): Promise<UploadRecord | undefined
   }
 }
 
-export async function fileSize(path: string): Promise<number | undefined> {
+/** The size and last write (ms) of a file, or undefined when it is not there. */
+export async function fileStats(
+  path: string,
+): Promise<{ size: number; mtimeMs: number } | undefined> {
   const fh = await open(path, 'r').catch((error: unknown) => {
     if (isMissing(error)) return undefined;
     throw error;
   });
   if (fh === undefined) return undefined;
   try {
-    return (await fh.stat()).size;
+    const { size, mtimeMs } = await fh.stat();
+    return { size, mtimeMs: Math.floor(mtimeMs) };
   } finally {
     await fh.close();
   }

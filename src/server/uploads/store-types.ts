@@ -9,6 +9,8 @@ export interface FileStoreOptions {
   maxUploads: number;
   /** Most bytes all unfinished uploads may still claim (declared lengths); undefined: disk space. */
   maxPendingBytes: number | undefined;
+  /** Least time between two checkpoints (fdatasync + record) while PATCHes stream in, ms. */
+  syncInterval: number;
   /** The clock, ms since the epoch. */
   now: () => number;
 }

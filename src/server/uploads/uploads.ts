@@ -44,6 +44,7 @@ export function createUploads(root: string, options: UploadOptions, dotfiles: bo
     dotfiles,
     maxUploads,
     maxPendingBytes: options.maxPendingBytes,
+    syncInterval: options.syncInterval ?? UPLOAD_DEFAULTS.syncInterval,
     now,
   });
   store.open();
