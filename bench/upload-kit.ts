@@ -1,13 +1,13 @@
 /**
- * Pieces of the upload section (bench/upload.ts): the servers it starts, the raw tus client it
- * sends with, curl -T for the bare ceiling, and an RSS sampler.
+ * Pieces of the upload section (bench/upload.ts): the servers it starts, the raw client (curl:
+ * the tus PATCHes in one invocation, one PUT for the bare ceiling; a node:http request for the
+ * tus creation POST only), and an RSS sampler.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { Agent, request } from 'node:http';
-import type { Socket } from 'node:net';
-import { pipeline } from 'node:stream/promises';
+import { open, stat, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { currentRss, recentPeakRss, resetPeakRss, run, sleep, track } from './procs.js';
 
@@ -135,102 +135,151 @@ export async function startRangedUploads(
   return server;
 }
 
-export interface TusResult {
-  /** From the creation POST to the last PATCH's response. */
-  ms: number;
-  patches: number;
-  /** TCP connections the upload used (1 unless the server closed one). */
-  connections: number;
-  /** The upload's URL, as the server's Location header resolved against `endpoint`. */
-  location: string;
+/**
+ * The tus creation POST (`Upload-Length`, `filename` metadata), one node:http request on a
+ * connection of its own, outside the timed part. Returns the upload's URL, the Location header
+ * resolved against `endpoint`.
+ */
+export function tusCreate(
+  endpoint: string,
+  size: number,
+  filename: string,
+  token: string | undefined,
+): Promise<string> {
+  const headers: Record<string, string | number> = {
+    'Tus-Resumable': '1.0.0',
+    'Upload-Length': size,
+    'Upload-Metadata': `filename ${Buffer.from(filename).toString('base64')}`,
+    'Content-Length': 0,
+    ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+  };
+  return new Promise((resolve, reject) => {
+    const req = request(endpoint, { method: 'POST', headers, agent: false });
+    req.once('error', reject);
+    req.once('response', (res) => {
+      res.resume();
+      res.once('error', reject);
+      res.once('end', () => {
+        const location = res.headers.location;
+        if (res.statusCode !== 201 || typeof location !== 'string') {
+          reject(
+            new Error(
+              `Cannot create an upload at ${endpoint}: expected 201 with a Location, got ${res.statusCode}`,
+            ),
+          );
+        } else {
+          resolve(new URL(location, endpoint).href);
+        }
+      });
+    });
+    req.end();
+  });
 }
 
 /**
- * A raw tus 1.0.0 upload of `file` (`size` bytes) to `endpoint`: one creation POST, then PATCHes
- * of `chunk` bytes, each body streamed from the file (fs.createReadStream start/end, never the
- * whole file in memory), all over one keep-alive connection (an Agent with maxSockets 1).
+ * Splits `file` into files of `chunk` bytes (the last one shorter) in `dir`, synced so that their
+ * write-back is not paid during a timed run. Returns their paths, in order.
  */
-export async function tusUpload(
-  endpoint: string,
-  file: string,
-  size: number,
-  options: { chunk: number; filename: string; token?: string },
-): Promise<TusResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const sockets = new Set<Socket>();
-  const common: Record<string, string> = {
-    'Tus-Resumable': '1.0.0',
-    ...(options.token === undefined ? {} : { Authorization: `Bearer ${options.token}` }),
-  };
-  const send = (
-    url: string,
-    method: string,
-    headers: Record<string, string | number>,
-    body?: { start: number; end: number },
-  ) =>
-    new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>(
-      (resolve, reject) => {
-        const req = request(url, { method, agent, headers: { ...common, ...headers } });
-        req.on('socket', (socket: Socket) => sockets.add(socket));
-        req.once('error', reject);
-        req.once('response', (res) => {
-          res.resume();
-          res.once('error', reject);
-          res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-        });
-        if (body === undefined) {
-          req.end();
-        } else {
-          const source = createReadStream(file, {
-            start: body.start,
-            end: body.end - 1,
-            highWaterMark: 1024 * 1024,
-          });
-          pipeline(source, req).catch(reject);
-        }
-      },
-    );
+export async function splitFile(file: string, dir: string, chunk: number): Promise<string[]> {
+  const source = await open(file, 'r');
+  const buffer = Buffer.allocUnsafe(chunk);
+  const paths: string[] = [];
   try {
-    const started = performance.now();
-    const created = await send(endpoint, 'POST', {
-      'Upload-Length': size,
-      'Upload-Metadata': `filename ${Buffer.from(options.filename).toString('base64')}`,
-      'Content-Length': 0,
-    });
-    const location = created.headers.location;
-    if (created.status !== 201 || typeof location !== 'string') {
-      throw new Error(
-        `Cannot create an upload at ${endpoint}: expected 201 with a Location, got ${created.status}`,
-      );
-    }
-    const url = new URL(location, endpoint).href;
-    let offset = 0;
-    let patches = 0;
-    while (offset < size) {
-      const end = Math.min(size, offset + options.chunk);
-      const res = await send(
-        url,
-        'PATCH',
-        {
-          'Content-Type': 'application/offset+octet-stream',
-          'Upload-Offset': offset,
-          'Content-Length': end - offset,
-        },
-        { start: offset, end },
-      );
-      const reported = Number(res.headers['upload-offset']);
-      if (res.status !== 204 || reported !== end) {
-        throw new Error(
-          `Cannot append bytes ${offset}-${end - 1} to ${url}: expected 204 with Upload-Offset ${end}, got ${res.status} with ${res.headers['upload-offset']}`,
-        );
+    for (;;) {
+      const { bytesRead } = await source.read(buffer, 0, chunk, null);
+      if (bytesRead === 0) break;
+      const path = join(dir, `${basename(file)}.${String(paths.length).padStart(4, '0')}`);
+      const out = await open(path, 'w');
+      try {
+        await out.write(buffer, 0, bytesRead, 0);
+        await out.sync();
+      } finally {
+        await out.close();
       }
-      offset = end;
-      patches++;
+      paths.push(path);
     }
-    return { ms: performance.now() - started, patches, connections: sockets.size, location: url };
   } finally {
-    agent.destroy();
+    await source.close();
   }
+  return paths;
+}
+
+/** A double-quoted string of a curl config file. */
+function quoted(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export interface CurlPatchResult {
+  /** The sum of the PATCHes' %{time_total}: the first PATCH's start to the last one's 204. */
+  ms: number;
+  /** Wall time of the curl process (spawn to exit), for the record. */
+  wallMs: number;
+  patches: number;
+  /** The sum of %{num_connects} over the PATCHes: 1 when they all went over one connection. */
+  connections: number;
+}
+
+/**
+ * Every PATCH of a tus upload in one curl invocation: the `chunks` files (made by splitFile), one
+ * `--next` request group each, from a config file (`curl -K`), so curl reuses one connection for
+ * them all. `Expect:` is emptied so that no request waits for a 100 Continue. Each response must
+ * be 204 with `Upload-Offset` at the chunk's end.
+ */
+export async function curlPatches(
+  url: string,
+  chunks: readonly string[],
+  options: { configFile: string; token?: string },
+): Promise<CurlPatchResult> {
+  const ends: number[] = [];
+  let offset = 0;
+  const groups: string[] = [];
+  for (const chunk of chunks) {
+    const lines = [
+      `url = ${quoted(url)}`,
+      'request = "PATCH"',
+      `upload-file = ${quoted(chunk)}`,
+      'header = "Tus-Resumable: 1.0.0"',
+      'header = "Content-Type: application/offset+octet-stream"',
+      `header = "Upload-Offset: ${offset}"`,
+      ...(options.token === undefined
+        ? []
+        : [`header = ${quoted(`Authorization: Bearer ${options.token}`)}`]),
+      'header = "Expect:"',
+      'output = "/dev/null"',
+      'write-out = "%{http_code} %{num_connects} %{size_upload} %{time_total} %header{upload-offset}\\n"',
+      'silent',
+      'show-error',
+      'fail-with-body',
+    ];
+    groups.push(lines.join('\n'));
+    offset += (await stat(chunk)).size;
+    ends.push(offset);
+  }
+  await writeFile(options.configFile, `${groups.join('\nnext\n')}\n`);
+  const result = await run('curl', ['-K', options.configFile], { timeoutMs: 600_000 });
+  const rows = result.stdout.trim().split('\n');
+  const fail = (why: string) =>
+    new Error(
+      `Cannot PATCH ${url} with curl: ${why} (exit ${result.code}, ${result.stderr.trim()})`,
+    );
+  if (result.code !== 0) throw fail('curl failed');
+  if (rows.length !== chunks.length) throw fail(`${rows.length} responses to ${chunks.length}`);
+  let seconds = 0;
+  let connections = 0;
+  let start = 0;
+  rows.forEach((row, i) => {
+    const [status, connects, sent, total, reported] = row.split(' ');
+    const end = ends[i] ?? Number.NaN;
+    if (status !== '204' || Number(sent) !== end - start || Number(reported) !== end) {
+      throw fail(
+        `PATCH ${i + 1} of bytes ${start}-${end - 1}: expected 204 after ${end - start} bytes with Upload-Offset ${end}, got ${status} after ${sent} with ${reported}`,
+      );
+    }
+    seconds += Number(total);
+    connections += Number(connects);
+    start = end;
+  });
+  return { ms: seconds * 1000, wallMs: result.ms, patches: rows.length, connections };
 }
 
 export interface CurlPutResult {

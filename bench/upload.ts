@@ -2,12 +2,16 @@
  * The upload section (issue 12): one file ingested over one connection, interleaved round by
  * round, into three servers, each a child process writing into a folder of its own:
  * - ranged (`ranged serve DIR --uploads --upload-token T`) and @tus/server with
- *   @tus/file-store, both sent the same way by the raw tus client of upload-kit.ts (a creation
- *   POST, then 8 MiB PATCHes streamed from the file);
+ *   @tus/file-store, both sent the same way: an untimed creation POST (node:http), then all the
+ *   8 MiB PATCHes in one curl invocation over one connection (`--next` groups, `Expect:` off),
+ *   each body one of the source's 8 MiB chunk files, split beforehand outside the timed part.
+ *   The clock starts at the first PATCH: the issue measures ingest;
  * - a bare node:http server that pipes a PUT body to disk (the Node ceiling), sent the whole file
  *   as one `curl -T` PUT.
- * Each run's file is checked (size, and sha256 against the source, outside the timed part) and
- * removed before the next, so at most the source and one copy are on disk. The servers' RSS is
+ * curl is the raw client for all three, so that on 2 cores the client's own CPU (~0.6 s per GiB
+ * for curl) takes little from the server under test. Each run's file is checked (size, and
+ * sha256 against the source, outside the timed part) and removed before the next, so at most
+ * the source, its chunks and one copy are on disk. The servers' RSS is
  * sampled during each run. Floors: ranged ≥ 1.5x @tus/server, ≥ 0.8x bare, peak RSS ≤ 96 MiB.
  * Until the CLI accepts `--uploads`, ranged is reported as not available and the peers still run.
  */
@@ -20,12 +24,14 @@ import { type BenchConfig, sizeLabel, writeRandomFile } from './config.js';
 import { cliMain } from './hostile-kit.js';
 import { check, interleave, measurement, ratio, type Section } from './stats.js';
 import {
+  curlPatches,
   curlPut,
   StartError,
   sampleRss,
+  splitFile,
   startPeer,
   startRangedUploads,
-  tusUpload,
+  tusCreate,
   type UploadName,
   type UploadServer,
 } from './upload-kit.js';
@@ -37,8 +43,8 @@ export const CHUNK = 8 * MiB;
 const TUS_FLOOR = 1.5;
 const BARE_FLOOR = 0.8;
 const RSS_LIMIT_MIB = 96;
-/** Free space the full size needs with room to spare (source + one copy + the rest of the run). */
-const FREE_NEEDED = 4 * 1024 * MiB;
+/** Free space the full size needs with room to spare (source, its chunks, one copy, the rest). */
+const FREE_NEEDED = 5 * 1024 * MiB;
 const MIN_SIZE = 64 * MiB;
 const WARMUP_SIZE = 32 * MiB;
 /** Not a secret: the bearer token of the ranged child, on loopback, for this run only. */
@@ -51,12 +57,12 @@ export interface UploadContext {
   log: (line: string) => void;
 }
 
-/** The size to upload: the configured one, shrunk (with a note) when the disk has < 4 GiB free. */
+/** The size to upload: the configured one, shrunk (with a note) when the disk has < 5 GiB free. */
 async function pickSize(dir: string, wanted: number): Promise<{ size: number; note?: string }> {
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
   if (free >= FREE_NEEDED) return { size: wanted };
-  const size = Math.min(wanted, Math.floor(free / 4 / CHUNK) * CHUNK);
+  const size = Math.min(wanted, Math.floor(free / 5 / CHUNK) * CHUNK);
   const note = `only ${(free / 1024 ** 3).toFixed(1)} GiB free in ${dir}: ${sizeLabel(size)} instead of ${sizeLabel(wanted)}`;
   if (size < MIN_SIZE) throw new Error(`Cannot run the upload section: ${note}`);
   return { size, note };
@@ -83,19 +89,29 @@ async function emptyDir(dir: string): Promise<void> {
 }
 
 interface Sent {
+  /** curl's %{time_total}: of the PUT, or summed over the PATCHes. */
   ms: number;
+  /** Wall time of the curl process that sent the PATCHes (spawn to exit), for the log. */
+  wallMs?: number;
   /** Where the server put the file. */
   file: string;
   connections: number;
 }
 
-/** One upload of `source` to `server`, with the tus client or with curl -T. */
+/** A file to upload: whole (for the PUT) and as its CHUNK-byte pieces (one per PATCH). */
+interface Source {
+  file: string;
+  size: number;
+  chunks: string[];
+}
+
+/** One upload of `source` to `server`: a tus creation POST then curl's PATCHes, or curl -T. */
 async function send(
   server: UploadServer,
   dir: string,
-  source: string,
-  size: number,
+  { file: source, size, chunks }: Source,
   filename: string,
+  configFile: string,
 ): Promise<Sent> {
   if (server.name === 'bare') {
     const res = await curlPut(`${server.origin}/${filename}`, source);
@@ -107,17 +123,16 @@ async function send(
     return { ms: res.seconds * 1000, file: join(dir, filename), connections: 1 };
   }
   const endpoint = `${server.origin}${server.name === 'ranged' ? '/.uploads/' : '/files'}`;
-  const res = await tusUpload(endpoint, source, size, {
-    chunk: CHUNK,
-    filename,
-    ...(server.name === 'ranged' ? { token: TOKEN } : {}),
+  const token = server.name === 'ranged' ? TOKEN : undefined;
+  const url = await tusCreate(endpoint, size, filename, token);
+  const res = await curlPatches(url, chunks, {
+    configFile,
+    ...(token === undefined ? {} : { token }),
   });
   // ranged puts the file under its name; @tus/file-store keeps it under the upload id.
   const file =
-    server.name === 'ranged'
-      ? join(dir, filename)
-      : join(dir, basename(new URL(res.location).pathname));
-  return { ms: res.ms, file, connections: res.connections };
+    server.name === 'ranged' ? join(dir, filename) : join(dir, basename(new URL(url).pathname));
+  return { ms: res.ms, wallMs: res.wallMs, file, connections: res.connections };
 }
 
 export async function uploadSection(ctx: UploadContext): Promise<Section> {
@@ -133,7 +148,7 @@ export async function uploadSection(ctx: UploadContext): Promise<Section> {
   if (note !== undefined) ctx.log(`  upload: ${note}`);
   const section: Section = {
     id: 'upload',
-    title: `Upload ${sizeLabel(size)} over one connection: ranged and @tus/server + @tus/file-store by the same raw tus client (${CHUNK / MiB} MiB PATCHes), a bare node:http PUT-to-disk server by one curl -T PUT, MB/s; server peak RSS per run, MiB${note === undefined ? '' : ` (${note})`}`,
+    title: `Upload ${sizeLabel(size)} over one connection: ranged and @tus/server + @tus/file-store by the same raw client, curl (an untimed creation POST, then ${CHUNK / MiB} MiB PATCHes in one curl over one connection, timed from the first PATCH), a bare node:http PUT-to-disk server by one curl -T PUT, MB/s; server peak RSS per run, MiB${note === undefined ? '' : ` (${note})`}`,
     measurements: [],
     ratios: [],
   };
@@ -144,6 +159,16 @@ export async function uploadSection(ctx: UploadContext): Promise<Section> {
   await writeRandomFile(source, size, block);
   await writeRandomFile(warmup, WARMUP_SIZE, block);
   const digest = await sha256(source);
+  // The PATCH bodies: 8 MiB chunk files, made outside the timed part, removed with `top`.
+  const chunkDir = join(top, 'chunks');
+  await mkdir(chunkDir);
+  const full: Source = { file: source, size, chunks: await splitFile(source, chunkDir, CHUNK) };
+  const small: Source = {
+    file: warmup,
+    size: WARMUP_SIZE,
+    chunks: await splitFile(warmup, chunkDir, CHUNK),
+  };
+  const configFile = join(top, 'patches.curlrc');
 
   const servers = new Map<UploadName, UploadServer>();
   let unavailable: string | undefined;
@@ -174,7 +199,7 @@ export async function uploadSection(ctx: UploadContext): Promise<Section> {
 
     // Warm-up: one untimed upload of a small file to each, checked and removed like the others.
     for (const name of names) {
-      const sent = await send(server(name), dirs[name], warmup, WARMUP_SIZE, `warmup-${name}.bin`);
+      const sent = await send(server(name), dirs[name], small, `warmup-${name}.bin`, configFile);
       const got = (await stat(sent.file)).size;
       if (got !== WARMUP_SIZE) {
         throw new Error(`Cannot benchmark ${name}: the warm-up file has ${got} bytes`);
@@ -193,7 +218,7 @@ export async function uploadSection(ctx: UploadContext): Promise<Section> {
       const sampler = await sampleRss(target.pid);
       let sent: Sent;
       try {
-        sent = await send(target, dirs[name], source, size, filename);
+        sent = await send(target, dirs[name], full, filename, configFile);
       } catch (error) {
         await sampler.stop();
         const trouble = target.trouble();
@@ -217,7 +242,7 @@ export async function uploadSection(ctx: UploadContext): Promise<Section> {
       }
       const mbps = size / (sent.ms / 1000) / 1e6;
       ctx.log(
-        `  upload round ${round + 1} ${name.padEnd(10)} ${Math.round(mbps)} MB/s, peak RSS ${(peak / MiB).toFixed(1)} MiB, ${sent.connections} connection(s)`,
+        `  upload round ${round + 1} ${name.padEnd(10)} ${Math.round(mbps)} MB/s${sent.wallMs === undefined ? '' : ` (${Math.round(size / sent.wallMs / 1e3)} by curl's wall time)`}, peak RSS ${(peak / MiB).toFixed(1)} MiB, ${sent.connections} connection(s)`,
       );
       return mbps;
     });
@@ -226,7 +251,10 @@ export async function uploadSection(ctx: UploadContext): Promise<Section> {
       section.measurements.push(
         measurement('upload', name, 'MB/s', samples.get(name) ?? [], {
           connections: connections.get(name) ?? 0,
-          client: name === 'bare' ? 'curl -T' : `raw tus, ${CHUNK / MiB} MiB PATCHes`,
+          client:
+            name === 'bare'
+              ? 'curl -T'
+              : `curl, ${full.chunks.length} PATCHes of ${CHUNK / MiB} MiB`,
           sha256: 'ok',
           ...(leftovers.has(name) ? { leftBytes: leftovers.get(name) ?? 0 } : {}),
         }),
