@@ -5,14 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   servedTree,
   serveUploads,
+  tusChecksum,
   tusCreate,
   tusMetadata,
+  tusPatch,
   tusRequest,
   unfinishedIds,
 } from '../helpers/tus.js';
@@ -23,6 +26,26 @@ async function folder(t: { after(fn: () => unknown): void }): Promise<string> {
   const dir = await realpath(await mkdtemp(join(tmpdir(), 'ranged-review-')));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** The status line's reason phrase of a request (node:http keeps it as statusMessage). */
+function reasonOf(
+  origin: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+) {
+  return new Promise<{ status: number; reason: string }>((resolve, reject) => {
+    const req = request(`${origin}${path}`, { method, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, reason: res.statusMessage ?? '' }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 test('uploads review: a name segment above 255 bytes is 400 (tus, draft, PUT), never a 500, and nothing is written', async (t) => {
@@ -61,4 +84,43 @@ test('uploads review: a name segment above 255 bytes is 400 (tus, draft, PUT), n
   assert.equal(ok.status, 201, ok.body.toString());
   assert.deepEqual(await servedTree(dir), ['b'.repeat(255)]);
   assert.deepEqual(await unfinishedIds(dir), []);
+});
+
+test('uploads review: 460 says Checksum Mismatch; a tus 413 carries Tus-Max-Size', async (t) => {
+  const dir = await folder(t);
+  const origin = await serveUploads(t, dir, TOKEN, ['--max-upload-size', '1K']);
+  const created = await tusCreate(origin, TOKEN, {
+    'Upload-Length': '6',
+    'Upload-Metadata': tusMetadata({ filename: 'c.txt' }),
+  });
+  assert.equal(created.status, 201);
+  const path = created.path as string;
+  const bad = await reasonOf(
+    origin,
+    'PATCH',
+    path,
+    {
+      Authorization: `Bearer ${TOKEN}`,
+      'Tus-Resumable': '1.0.0',
+      'Content-Type': 'application/offset+octet-stream',
+      'Upload-Offset': '0',
+      'Upload-Checksum': tusChecksum('sha1', Buffer.from('xyz')),
+    },
+    Buffer.from('abc'),
+  );
+  assert.deepEqual(bad, { status: 460, reason: 'Checksum Mismatch' });
+  const big = await tusCreate(origin, TOKEN, {
+    'Upload-Length': '2048',
+    'Upload-Metadata': tusMetadata({ filename: 'big.bin' }),
+  });
+  assert.equal(big.status, 413);
+  assert.equal(big.headers['tus-max-size'], '1024');
+  const deferred = await tusCreate(origin, TOKEN, {
+    'Upload-Defer-Length': '1',
+    'Upload-Metadata': tusMetadata({ filename: 'd.bin' }),
+  });
+  const past = await tusPatch(origin, TOKEN, deferred.path as string, 0, Buffer.alloc(2048));
+  assert.equal(past.status, 413);
+  assert.equal(past.headers['tus-max-size'], '1024');
+  assert.equal(past.headers['tus-resumable'], '1.0.0');
 });
