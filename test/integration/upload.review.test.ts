@@ -4,7 +4,7 @@
  * never a 500; 460 carries its reason phrase; a tus 413 names the limit (Tus-Max-Size).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,4 +123,25 @@ test('uploads review: 460 says Checksum Mismatch; a tus 413 carries Tus-Max-Size
   assert.equal(past.status, 413);
   assert.equal(past.headers['tus-max-size'], '1024');
   assert.equal(past.headers['tus-resumable'], '1.0.0');
+});
+
+test('uploads review: a finished upload gets the permissions of any new file (umask), not 0600', async (t) => {
+  const dir = await folder(t);
+  const origin = await serveUploads(t, dir, TOKEN);
+  const put = await tusRequest(origin, 'PUT', '/shared.txt', {
+    token: TOKEN,
+    headers: { 'Tus-Resumable': undefined },
+    body: Buffer.from('abc'),
+  });
+  assert.equal(put.status, 201, put.body.toString());
+  const umask = process.umask();
+  assert.equal((await stat(join(dir, 'shared.txt'))).mode & 0o777, 0o666 & ~umask);
+  // The unfinished data stays private: its folder is the owner's only.
+  const made = await tusCreate(origin, TOKEN, {
+    'Upload-Length': '9',
+    'Upload-Metadata': tusMetadata({ filename: 'later.txt' }),
+  });
+  assert.equal(made.status, 201);
+  const [id] = await unfinishedIds(dir);
+  assert.equal((await stat(join(dir, '.ranged-uploads', 'u', id as string))).mode & 0o077, 0);
 });
