@@ -29,5 +29,24 @@ export function checkFilename(name: string, options: CheckFilenameOptions = {}):
     const refused = refuseSegment(segment, options);
     if (refused !== undefined) return { kind: 'invalid', reason: refused.reason };
   }
+  const tooLong = longSegment(segments);
+  if (tooLong !== undefined) return { kind: 'invalid', reason: tooLong };
   return { kind: 'ok', segments };
+}
+
+/** The longest name a file system takes in one path segment (NAME_MAX), in UTF-8 bytes. */
+const MAX_SEGMENT_BYTES = 255;
+
+/**
+ * Why a target cannot be a file name (undefined when it can): a segment above MAX_SEGMENT_BYTES,
+ * which every common file system refuses (ENAMETOOLONG), so the upload is refused at its creation.
+ */
+export function longSegment(segments: readonly string[]): string | undefined {
+  const encoder = new TextEncoder();
+  for (const segment of segments) {
+    if (encoder.encode(segment).length > MAX_SEGMENT_BYTES) {
+      return `bad filename: a name above ${MAX_SEGMENT_BYTES} bytes`;
+    }
+  }
+  return undefined;
 }

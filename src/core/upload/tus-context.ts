@@ -40,7 +40,10 @@ export function refuse(
   reason: string,
   extra: Record<string, string> = {},
 ): TusPlan {
-  return { status, headers: { ...c.base, ...extra }, action: NONE, reason };
+  // tus 1.0.0 §Tus-Max-Size: the limit a 413 refers to, so the client learns it with the refusal.
+  const max = c.options.maxSize;
+  const limit = status === 413 && max !== undefined ? { 'Tus-Max-Size': String(max) } : {};
+  return { status, headers: { ...c.base, ...limit, ...extra }, action: NONE, reason };
 }
 
 /** RFC 9110 §5.6.7 IMF-fixdate, as Upload-Expires wants it (tus 1.0.0 §Expiration). */

@@ -139,6 +139,8 @@ export function answer(
   if (body !== undefined) out['Content-Type'] = 'text/plain; charset=utf-8';
   if (status !== 204 && status !== 304)
     out['Content-Length'] = String(body === undefined ? 0 : Buffer.byteLength(body));
+  // tus 1.0.0 §Checksum names 460 "Checksum Mismatch"; node knows no phrase for it ("unknown").
+  if (status === 460 && !isHttp2(res)) res.statusMessage = 'Checksum Mismatch';
   res.writeHead(status, out);
   endWith(res, body);
 }

@@ -12,13 +12,22 @@
  *
  * Every method that changes an upload runs under its lock (locks.ts), taken by the caller.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync } from 'node:fs';
-import { open, readdir, readFile, rm, statfs, unlink, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { bootId } from '../../boot-id.js';
 import { claimableOffset, type UploadRecord } from '../../core/upload/record.js';
 import { UPLOAD_STORE_NAME } from '../inside-root.js';
 import { writeBody } from './body-writer.js';
+import { checkTarget, placeFile, syncFolder } from './place.js';
+import {
+  fileStats,
+  readPending,
+  readRecord,
+  reservationPath,
+  writeRecord,
+  writeRecordAt,
+} from './record-files.js';
 import type {
   Appended,
   AppendOptions,
@@ -28,17 +37,10 @@ import type {
   NewUpload,
 } from './store-types.js';
 
+export { newUploadId } from './record-files.js';
 export type * from './store-types.js';
 
-import { checkTarget, placeFile, syncFolder } from './place.js';
-import { fileStats, readPending, readRecord, writeRecord, writeRecordAt } from './record-files.js';
-
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
-
-/** A new upload id: 128 random bits, URL-safe (also the last segment of its URL). */
-export function newUploadId(): string {
-  return randomBytes(16).toString('base64url');
-}
 
 export class FileUploadStore {
   readonly root: string;
@@ -93,8 +95,7 @@ export class FileUploadStore {
     const pending = await readPending(`${this.#dir(id)}/pending`);
     const { size } = data;
     const offset = claimableOffset(record, { size, pending, boot: this.#boot });
-    // Bytes written since the last checkpoint are activity too (the record is not rewritten for
-    // every PATCH).
+    // Bytes written since the last checkpoint are activity too (no record rewrite per PATCH).
     const activity = Math.max(record.activity, data.mtimeMs);
     return { record: { ...record, activity }, offset, stored: size };
   }
@@ -128,7 +129,8 @@ export class FileUploadStore {
     const dir = this.#dir(id);
     try {
       mkdirSync(dir, { mode: 0o700 });
-      await writeFile(`${dir}/data`, new Uint8Array(0), { flag: 'wx', mode: 0o600 });
+      // Private in its 0700 folder; the umask's mode, like any new file, once linked in place.
+      await writeFile(`${dir}/data`, new Uint8Array(0), { flag: 'wx', mode: 0o666 });
       await writeRecord(dir, record);
       syncFolder(`${this.path}/u`);
     } catch (error) {
@@ -389,16 +391,9 @@ export class FileUploadStore {
   async removeBroken(id: string, olderThan: number): Promise<void> {
     if (!FileUploadStore.isId(id)) return;
     const dir = this.#dir(id);
-    const record = await readRecord(`${dir}/info.json`);
-    if (record !== undefined) return;
-    const stats = await import('node:fs/promises')
-      .then((fs) => fs.stat(dir))
-      .catch(() => undefined);
+    if ((await readRecord(`${dir}/info.json`)) !== undefined) return;
+    const stats = await stat(dir).catch(() => undefined);
     if (stats !== undefined && stats.mtimeMs < olderThan)
       await rm(dir, { recursive: true, force: true });
   }
-}
-
-function reservationPath(store: string, target: readonly string[]): string {
-  return `${store}/t/${createHash('sha256').update(target.join('/')).digest('hex')}`;
 }

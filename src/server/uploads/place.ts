@@ -43,6 +43,9 @@ export function checkTarget(
         isFolder = (last ? lstatSync(path) : statSync(path)).isDirectory();
       } catch (error) {
         if (isMissing(error)) return { kind: 'free' };
+        if ((error as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
+          return { kind: 'blocked', reason: 'a name or the path is too long' };
+        }
         throw error;
       }
       if (last) return { kind: 'exists' };

@@ -2,7 +2,7 @@
  * The files of one upload in the store: its record (read, and replaced atomically: a synced
  * temporary file renamed over it), the size of its data, and its pending-checksum marker.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { decodeRecord, encodeRecord, type UploadRecord } from '../../core/upload/record.js';
 import { isMissing } from './place.js';
@@ -67,4 +67,14 @@ export async function writeRecordAt(
     await unlink(temp).catch(() => {});
     throw error;
   }
+}
+
+/** The reservation file of a target path in the store at `store` (t/HASH). */
+export function reservationPath(store: string, target: readonly string[]): string {
+  return `${store}/t/${createHash('sha256').update(target.join('/')).digest('hex')}`;
+}
+
+/** A new upload id: 128 random bits, URL-safe (also the last segment of its URL). */
+export function newUploadId(): string {
+  return randomBytes(16).toString('base64url');
 }

@@ -168,6 +168,9 @@ async function storeBody(
     outcome = { kind: 'stored', offset: appended.offset };
   }
   const done = finishTusBody(plan, outcome);
+  if (done.status === 413 && context.maxSize !== undefined) {
+    done.headers['Tus-Max-Size'] = String(context.maxSize);
+  }
   const text =
     outcome.kind === 'checksum-mismatch'
       ? 'Checksum Mismatch'
@@ -207,7 +210,9 @@ async function create(
     partials = found;
     length = partials.reduce((sum, p) => sum + (p.length ?? 0), 0);
     if (context.maxSize !== undefined && length > context.maxSize) {
-      return send(413, 'the concatenated upload is above Tus-Max-Size');
+      return send(413, 'the concatenated upload is above Tus-Max-Size', {
+        'Tus-Max-Size': String(context.maxSize),
+      });
     }
   }
   const held = await hold(context, id);

@@ -8,6 +8,7 @@
  *   the draft's (Upload-Limit);
  * - everything else (GET, HEAD, listings) is the file server's, as before.
  */
+import { longSegment } from '../../core/upload/filename.js';
 import { resolveUrlPath } from '../../core/url-path.js';
 import type { Request, Response } from '../exchange.js';
 import {
@@ -96,6 +97,11 @@ export function createUploads(root: string, options: UploadOptions, dotfiles: bo
     }
     if (resolved.kind === 'not-found' || reservedTarget(resolved.segments) !== undefined) {
       answer(req, res, 404, {}, 'Not Found', { bodyUnread: true });
+      return true;
+    }
+    const tooLong = longSegment(resolved.segments);
+    if (tooLong !== undefined) {
+      answer(req, res, 400, {}, `Bad Request: ${tooLong}`, { bodyUnread: true });
       return true;
     }
     if (resolved.bytes !== undefined) {
