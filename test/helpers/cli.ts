@@ -1,5 +1,5 @@
 /** Runs the built ranged CLI as a child process. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Path of the compiled CLI entry point. */
@@ -80,4 +80,32 @@ export function startServeCli(
       reject(new Error(`Cannot start ranged serve: exited with ${code}; stderr: ${err}`));
     });
   });
+}
+
+/**
+ * Stops a `ranged serve` child for good: its workers (with --workers, they would outlive a killed
+ * primary, keep writing into the served folder and hold the test's pipes open) and then itself,
+ * with SIGKILL; resolves once it has exited (bounded).
+ */
+export async function killServeCli(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let workers: number[] = [];
+  try {
+    workers = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line !== '')
+      .map(Number);
+  } catch {
+    workers = []; // none (pgrep exits 1)
+  }
+  for (const pid of workers) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  child.kill('SIGKILL');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
 }

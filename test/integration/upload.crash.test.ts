@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bytes } from '../helpers/bytes.js';
-import { startServeCli } from '../helpers/cli.js';
+import { killServeCli, startServeCli } from '../helpers/cli.js';
 import {
   createUpload,
   dataPath,
@@ -38,9 +38,17 @@ import { waitFor } from '../helpers/wait.js';
 const TOKEN = 'crash-test-token';
 const MiB = 1024 * 1024;
 
+/** The servers started on each folder, stopped (workers too) before the folder is removed. */
+const servers = new Map<string, ChildProcess[]>();
+
 async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await realpath(await mkdtemp(join(tmpdir(), 'ranged-upload-crash-')));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  servers.set(dir, []);
+  t.after(async () => {
+    for (const child of servers.get(dir) ?? []) await killServeCli(child);
+    servers.delete(dir);
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+  });
   return dir;
 }
 
@@ -62,9 +70,8 @@ async function serve(
     ...extra,
   ]);
   child.on('error', () => {});
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  servers.get(dir)?.push(child);
+  t.after(() => killServeCli(child));
   return { child, origin: url, stderr };
 }
 

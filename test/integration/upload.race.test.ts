@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bytes } from '../helpers/bytes.js';
-import { startServeCli } from '../helpers/cli.js';
+import { killServeCli, startServeCli } from '../helpers/cli.js';
 import {
   createUpload,
   dataPath,
@@ -35,11 +35,12 @@ async function serve(
   extra: string[] = [],
 ): Promise<{ dir: string; origin: string; child: ChildProcess }> {
   const dir = await realpath(await mkdtemp(join(tmpdir(), 'ranged-upload-race-')));
-  t.after(() => rm(dir, { recursive: true, force: true }));
   const { child, url } = await startServeCli(dir, ['--uploads', '--upload-token', TOKEN, ...extra]);
   child.on('error', () => {});
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // The server and its workers go before the folder they write into.
+  t.after(async () => {
+    await killServeCli(child);
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 });
   });
   return { dir, origin: url, child };
 }
