@@ -2,6 +2,7 @@
  * `ranged-http/core`: the pure core, for anyone who wants the decisions without a socket. Every
  * function here takes facts and returns a value (ARCHITECTURE.md, house rule 1). Re-exports only.
  */
+export * from './active-content.js';
 export * from './backoff.js';
 export * from './content-range.js';
 export * from './cors.js';

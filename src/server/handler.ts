@@ -4,6 +4,7 @@
  */
 import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ACTIVE_CONTENT_CSP, isActiveContent } from '../core/active-content.js';
 import { type CorsPolicy, parseCorsPolicy, planCors } from '../core/cors.js';
 import { resolveUrlPath } from '../core/url-path.js';
 import { cut, endWith, isHttp2, originalUrl, type Request, type Response } from './exchange.js';
@@ -134,8 +135,14 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
         return failed(error);
       }
       if (lease === undefined) return notFound();
+      const type = typeForPath(name);
+      // An uploaded page must not run in this origin, where the listing page keeps the upload
+      // token (sessionStorage): with uploads on, HTML, SVG and XML are sandboxed (opaque origin).
+      if (uploads !== undefined && isActiveContent(type)) {
+        res.setHeader('Content-Security-Policy', ACTIVE_CONTENT_CSP);
+      }
       try {
-        await sendOpenFile(req, res, lease, typeForPath(name), options);
+        await sendOpenFile(req, res, lease, type, options);
       } finally {
         lease.release();
       }
@@ -200,6 +207,7 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
         .send(req as IncomingMessage, res as ServerResponse, opened, resolved.segments, {
           dotfiles,
           root: base,
+          uploads: uploads !== undefined,
         })
         .catch(failed);
     } finally {

@@ -131,9 +131,13 @@ for (const dotfiles of [false, true]) {
       assert.match(json.headers.get('content-type') ?? '', /^application\/json/);
       const listing = await json.text();
       for (const text of [page, listing]) {
-        assert.doesNotMatch(text, /partial\.bin|ranged-uploads|\.uploads/);
+        assert.doesNotMatch(text, /partial\.bin|ranged-uploads/);
         assert.doesNotMatch(text, new RegExp(id));
       }
+      // No entry links into the store or the tus endpoint (the page's upload control names the
+      // endpoint, which is not an entry).
+      assert.doesNotMatch(page, /<a class="link" href="[^"]*\.uploads/);
+      assert.doesNotMatch(listing, /"\.uploads"/);
     }
     assert.equal((await fetch(`${url}/sub/partial.bin`)).status, 404);
     for (const path of [

@@ -110,3 +110,24 @@ test('renderListingHtml() writes sizes in binary units, as the CLI does, with th
   assert.match(html, /<td class="size"><span title="1536 bytes">1\.5 KiB<\/span><\/td>/);
   assert.match(html, /<p class="summary">2 files · 3\.3 MiB<\/p>/);
 });
+
+test('renderListingHtml() adds the upload control only with uploads, with the tus endpoint relative to the page', () => {
+  const base = {
+    entries: [],
+    sort: { key: 'name', order: 'asc' } as const,
+    css: '',
+    script: '',
+  };
+  assert.doesNotMatch(renderListingHtml({ ...base, segments: ['a'] }), /uploader|Upload token/);
+  const html = renderListingHtml({ ...base, segments: ['music', 'live <b>'], uploads: true });
+  assert.match(html, /<section class="uploader"[^>]* data-endpoint="\.\.\/\.\.\/\.uploads\/"/);
+  assert.match(html, /data-folder="music\/live &#60;b&#62;\/"/);
+  assert.match(html, /<input id="upload-files"[^>]*type="file" multiple/);
+  assert.match(html, /<label for="upload-files"[^>]*>.*Choose files<\/span><\/label>/);
+  assert.match(
+    html,
+    /<label for="upload-token">Upload token<\/label><input id="upload-token" type="password"/,
+  );
+  const root = renderListingHtml({ ...base, segments: [], uploads: true });
+  assert.match(root, /data-endpoint="\.\/\.uploads\/" data-folder=""/);
+});

@@ -23,6 +23,8 @@ export interface ListingAssets {
   script: string;
   /** The Content-Security-Policy header value for the page. */
   csp: string;
+  /** The same with uploads on: the page's uploader may also fetch() from its own origin. */
+  uploadCsp: string;
 }
 
 function sha256(text: string): string {
@@ -54,6 +56,6 @@ export function listingAssets(): ListingAssets {
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
-  assets = { css: LISTING_CSS, script, csp };
+  assets = { css: LISTING_CSS, script, csp, uploadCsp: `${csp}; connect-src 'self'` };
   return assets;
 }

@@ -33,6 +33,8 @@ export interface ListingPage {
   css: string;
   /** Script text, inlined in a <script> element. */
   script: string;
+  /** The server takes uploads: the page gets an upload control for this folder. @default false */
+  uploads?: boolean;
 }
 
 const SORT_LABEL: Record<SortKey, string> = { name: 'Name', size: 'Size', mtime: 'Modified' };
@@ -103,6 +105,38 @@ function row(entry: ListingEntry): string {
   );
 }
 
+/** An upload arrow (after Feather, MIT), inline: the sprite stays as it is without uploads. */
+const UPLOAD_ICON =
+  '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 16V4M7 9l5-5 5 5M4 20h16"/></svg>';
+
+/**
+ * The upload control, hidden until the page's script shows it (it does nothing without one). The
+ * tus endpoint is given relative to the page, so it works under any mount prefix; the folder is
+ * the path below the served root that the files go to (`music/live/`, empty at the root).
+ */
+export function uploadControl(segments: readonly string[]): string {
+  const depth = segments.length;
+  const endpoint = `${depth === 0 ? './' : '../'.repeat(depth)}.uploads/`;
+  const folder = segments.map((s) => `${s}/`).join('');
+  const where = escapeHtml(folderPath(segments));
+  return (
+    `<section class="uploader" aria-labelledby="upload-title" data-endpoint="${escapeHtml(endpoint)}" data-folder="${escapeHtml(folder)}" hidden>` +
+    `<h2 id="upload-title" class="sr">Upload to ${where}</h2>` +
+    '<div class="drop" data-drop>' +
+    `<input id="upload-files" class="sr" type="file" multiple data-files>` +
+    `<label for="upload-files" class="action pick">${UPLOAD_ICON}<span>Choose files</span></label>` +
+    `<span class="hint">or drop them here to upload to <span class="path">${where}</span></span>` +
+    '</div>' +
+    '<form class="token" data-token-form hidden>' +
+    '<label for="upload-token">Upload token</label>' +
+    '<input id="upload-token" type="password" autocomplete="off" spellcheck="false" data-token>' +
+    '<button type="submit" class="action">Use token</button>' +
+    '</form>' +
+    '<ul class="uploads" data-rows></ul>' +
+    '</section>'
+  );
+}
+
 // Made on first use, like the listing order's collator (ICU data costs memory).
 let numberFormat: Intl.NumberFormat | undefined;
 const count = {
@@ -166,6 +200,7 @@ ${breadcrumb(page.segments)}
 ${pages('Pages')}
 </header>
 <main>
+${page.uploads === true ? uploadControl(page.segments) : ''}
 <table class="listing" data-pages="${totals.pages}">
 <caption class="sr">Contents of ${path}, sorted by <span data-caption>${SORT_LABEL[page.sort.key].toLowerCase()}, ${order}</span></caption>
 <thead><tr>${headerCell('name', page.sort, 'name')}<th scope="col" class="kind">Kind</th>${headerCell('size', page.sort, 'size')}${headerCell('mtime', page.sort, 'mtime')}<th scope="col" class="actions"><span class="sr">Actions</span></th></tr></thead>

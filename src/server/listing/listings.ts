@@ -100,7 +100,7 @@ export class Listings {
     res: ServerResponse,
     folder: OpenedFolder,
     segments: string[],
-    options: { dotfiles: boolean; root: string },
+    options: { dotfiles: boolean; root: string; uploads?: boolean },
   ): Promise<void> {
     const target = req.url ?? '/';
     const q = target.indexOf('?');
@@ -140,10 +140,19 @@ export class Listings {
       body = renderListingJson(segments, slice, pagination, sort);
       headers['Content-Type'] = 'application/json; charset=utf-8';
     } else {
-      const { css, script, csp } = listingAssets();
-      body = renderListingHtml({ segments, entries: slice, sort, pagination, css, script });
+      const { css, script, csp, uploadCsp } = listingAssets();
+      const uploads = options.uploads === true;
+      body = renderListingHtml({
+        segments,
+        entries: slice,
+        sort,
+        pagination,
+        css,
+        script,
+        uploads,
+      });
       headers['Content-Type'] = 'text/html; charset=utf-8';
-      headers['Content-Security-Policy'] = csp;
+      headers['Content-Security-Policy'] = uploads ? uploadCsp : csp;
       headers['Referrer-Policy'] = 'no-referrer';
     }
     headers['Content-Length'] = String(Buffer.byteLength(body));

@@ -7,7 +7,7 @@ export const LISTING_CSS = `
 :root {
   color-scheme: light dark;
   --bg: #f6f7f9; --card: #ffffff; --fg: #16181d; --muted: #646b78; --line: #e4e7ec;
-  --hover: #f2f4f7; --accent: #2457d6; --accent-soft: #e8eefc; --ok: #16794c;
+  --hover: #f2f4f7; --accent: #2457d6; --accent-soft: #e8eefc; --ok: #16794c; --err: #b42318;
   --c-folder: #d9930d; --c-audio: #7c4ddb; --c-video: #d6336c; --c-image: #0f8f6a;
   --c-archive: #a35a14; --c-code: #0b7fc0; --c-text: #5b6472; --c-file: #8a93a3;
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif;
@@ -15,7 +15,7 @@ export const LISTING_CSS = `
 @media (prefers-color-scheme: dark) {
   :root {
     --bg: #0e1014; --card: #161920; --fg: #e7e9ee; --muted: #98a0ae; --line: #272b34;
-    --hover: #1d2129; --accent: #7aa7ff; --accent-soft: #1c2740; --ok: #4fd197;
+    --hover: #1d2129; --accent: #7aa7ff; --accent-soft: #1c2740; --ok: #4fd197; --err: #ff8f7a;
     --c-folder: #f0b84a; --c-audio: #a98bff; --c-video: #ff7aa8; --c-image: #4fd1a5;
     --c-archive: #e0a060; --c-code: #5cc2ff; --c-text: #a3acba; --c-file: #8a93a3;
   }
@@ -92,6 +92,29 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
   box-shadow: 0 6px 24px rgb(0 0 0 / .2); opacity: 0; pointer-events: none; transition: opacity .15s, transform .15s; }
 .toast.show { opacity: 1; transform: translate(-50%, 0); pointer-events: auto; }
 .toast code { display: block; margin-top: .25rem; user-select: all; overflow-wrap: anywhere; }
+.uploader { margin: 0 0 1rem; background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: .75rem; }
+.drop { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem .75rem; padding: .75rem;
+  border: 1.5px dashed var(--line); border-radius: 10px; }
+.drop.over { border-color: var(--accent); background: var(--accent-soft); }
+.drop .pick { margin-left: 0; font-size: .875rem; }
+#upload-files:focus-visible + .pick { outline: 2px solid var(--accent); outline-offset: 2px; }
+.hint { color: var(--muted); font-size: .875rem; min-width: 0; overflow-wrap: anywhere; }
+.token { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; margin-top: .75rem; font-size: .875rem; }
+.token[hidden] { display: none; }
+.token input { font: inherit; flex: 1 1 10rem; min-width: 0; max-width: 20rem; padding: .3rem .5rem;
+  border: 1px solid var(--line); border-radius: 7px; background: var(--bg); color: var(--fg); }
+.token .action { margin-left: 0; }
+.uploads { list-style: none; margin: 0; padding: 0; }
+.uploads li { display: grid; grid-template-columns: minmax(0, 1fr) auto; align-items: center; gap: .35rem .75rem;
+  margin-top: .75rem; padding-top: .75rem; border-top: 1px solid var(--line); }
+.uploads .name { font-weight: 500; overflow-wrap: anywhere; min-width: 0; }
+.uploads .buttons { display: flex; flex-wrap: wrap; justify-content: flex-end; gap: .35rem; }
+.uploads .buttons .action { margin-left: 0; }
+.uploads .buttons [hidden] { display: none; }
+.uploads progress { grid-column: 1 / -1; width: 100%; height: .5rem; accent-color: var(--accent); }
+.uploads .status { grid-column: 1 / -1; color: var(--muted); font-size: .8125rem; overflow-wrap: anywhere; }
+.uploads .status.error { color: var(--err); font-weight: 500; }
+.uploads li[data-state="done"] .status { color: var(--ok); }
 @media (max-width: 56rem) {
   th.kind, td.kind { display: none; }
   .action .label { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }

@@ -1,11 +1,13 @@
 /**
  * The listing page's script, run in the browser: local times, sorting by a click on a column
- * header, and the "Copy command" button. Compiled with DOM types (tsconfig.browser.json), bundled
+ * header, the "Copy command" button, and the upload control when the server takes uploads
+ * (uploader.ts). Compiled with DOM types (tsconfig.browser.json), bundled
  * with the model modules it imports (scripts/bundle-browser.ts) and inlined into the page, whose
  * Content-Security-Policy allows exactly that text by its hash. The page works without it.
  */
 import { decodePathSegment } from '../entry.js';
 import { compareEntries, type ListingSort, type SortFacts, type SortKey } from '../order.js';
+import { startUploader } from './uploader.js';
 
 const LABELS: Record<SortKey, string> = { name: 'name', size: 'size', mtime: 'modified' };
 
@@ -142,6 +144,38 @@ function copyButtons(body: HTMLTableSectionElement, toast: HTMLElement): void {
   });
 }
 
+/**
+ * Fetches this page again and puts its rows and totals in place of the shown ones (after an
+ * upload completes): the server renders rows, the page never builds them itself. Fetches that
+ * overlap are run one after the other, and the last word wins.
+ */
+function refresher(table: HTMLTableElement, body: HTMLTableSectionElement): () => void {
+  let queued: Promise<void> = Promise.resolve();
+  return () => {
+    queued = queued.then(async () => {
+      try {
+        const response = await fetch(location.href, {
+          headers: { Accept: 'text/html' },
+          cache: 'no-store',
+        });
+        if (!response.ok) return;
+        const fresh = new DOMParser().parseFromString(await response.text(), 'text/html');
+        const rows = fresh.querySelector('table.listing tbody.entries');
+        if (!rows) return;
+        body.replaceChildren(...Array.from(rows.childNodes));
+        const pages = fresh.querySelector<HTMLTableElement>('table.listing')?.dataset.pages;
+        if (pages !== undefined) table.dataset.pages = pages;
+        const summary = document.querySelector('.summary');
+        const freshSummary = fresh.querySelector('.summary');
+        if (summary && freshSummary) summary.textContent = freshSummary.textContent;
+        localTimes();
+      } catch {
+        // The listing stays as it was; a reload shows the file.
+      }
+    });
+  };
+}
+
 const table = document.querySelector<HTMLTableElement>('table.listing');
 const body = table?.querySelector<HTMLTableSectionElement>('tbody.entries');
 const toast = document.querySelector<HTMLElement>('.toast');
@@ -149,4 +183,6 @@ if (table && body && toast) {
   localTimes();
   sorting(table, body);
   copyButtons(body, toast);
+  const uploader = document.querySelector<HTMLElement>('section.uploader');
+  if (uploader) startUploader(uploader, refresher(table, body));
 }
