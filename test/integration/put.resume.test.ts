@@ -127,3 +127,37 @@ test('ranged put rides out a server killed and restarted mid-upload: the same ru
     await t.cleanup();
   }
 });
+
+test('ranged put on SIGINT exits 130 saying how to resume; an upload the server forgot starts over, said so', async () => {
+  const t = await setup();
+  try {
+    const size = 12 * MiB;
+    const data = bytes(size, 4);
+    const file = join(t.local, 'gone.bin');
+    await writeFile(file, data);
+    const url = `${t.relay.url}/.uploads/`;
+    const first = spawnPut([file, url, '--limit-rate', '2M'], t.state);
+    await waitFor('the server to receive 1 MiB', () => t.relay.upstreamBytes > MiB, {
+      timeoutMs: 30_000,
+    });
+    first.child.kill('SIGINT');
+    assert.equal(await first.exited, 130, first.stderr());
+    assert.match(first.stderr(), /interrupted; the upload is saved, run the same command again/);
+    // The server forgets the upload (as an expiry would): terminate it behind the client's back.
+    const [name] = await readdir(join(t.state, 'ranged'));
+    const saved = JSON.parse(await readFile(join(t.state, 'ranged', name as string), 'utf8')) as {
+      parts: { url: string }[];
+    };
+    const gone = await fetch(saved.parts[0]?.url as string, {
+      method: 'DELETE',
+      headers: { 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(gone.status, 204);
+    const second = await runPut([file, url], t.state);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /no longer has the upload \(4(04|10)\): starting the upload over/);
+    assert.ok((await readFile(join(t.srv, 'gone.bin'))).equals(data));
+  } finally {
+    await t.cleanup();
+  }
+});

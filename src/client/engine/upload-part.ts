@@ -7,9 +7,9 @@
  * draft (the one upload resource).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Agent } from 'node:http';
-import { type Readable, Transform } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { parseRetryAfter } from '../../core/backoff.js';
 import { type AnswerAction, answerAction } from '../../core/upload/client-plan.js';
 import { HttpStatusError, NetworkError } from '../../errors.js';
@@ -19,7 +19,7 @@ import { StatusFailure } from './stops.js';
 import type { Throttle } from './throttle.js';
 
 /** The upload is gone on the server (404, 410): the run creates a new one and says so. */
-export class UploadGone extends Error {}
+export class UploadGone extends HttpStatusError {}
 
 /** A chunk the server discarded (460): retried like a network failure. */
 export class ChunkRejected extends NetworkError {}
@@ -58,35 +58,75 @@ export function protocolHeaders(protocol: 'tus' | 'ietf'): Record<string, string
     : { 'Upload-Draft-Interop-Version': '9' };
 }
 
-/** Bytes [start, end) of `file`, as a stream that takes each piece from the throttle first. */
-function sliceBody(
+/** Size of each of the two reused buffers a part sends through (peak RSS stays flat). */
+const SLICE_BUFFER = 128 * 1024;
+
+/** Resolves when `out` accepted `chunk`; rejects when `out` fails or closes first. */
+function write(out: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onClose = (): void => reject(new Error('the request closed'));
+    out.once('close', onClose);
+    out.write(chunk, (error) => {
+      out.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
+
+/**
+ * Writes bytes [start, end) of `file` into `out`, through two reused buffers: one is read while
+ * the other is written, and a buffer is read into again only once its write completed. Each piece
+ * passes the throttle first.
+ */
+async function writeSlice(
+  out: Writable,
   file: string,
   start: number,
   end: number,
   ctx: PartContext,
   meter: PartMeter,
-): Readable {
-  const source = createReadStream(file, { start, end: end - 1, highWaterMark: 64 * 1024 });
-  const counted = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      const pass = (): void => {
-        meter.inflight += chunk.length;
-        meter.sent += chunk.length;
-        callback(null, chunk);
-      };
-      if (ctx.throttle === undefined) return pass();
-      ctx.throttle.take(chunk.length, ctx.signal).then(pass, callback);
-    },
-  });
-  source.on('error', (error) => counted.destroy(error));
-  counted.on('close', () => source.destroy());
-  return source.pipe(counted);
+): Promise<void> {
+  const fh = await open(file, 'r');
+  let pending: Promise<void> = Promise.resolve();
+  try {
+    const buffers = [Buffer.allocUnsafe(SLICE_BUFFER), Buffer.allocUnsafe(SLICE_BUFFER)];
+    let pos = start;
+    for (let k = 0; pos < end; k++) {
+      const buffer = buffers[k % 2] as Buffer;
+      const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, end - pos), pos);
+      if (bytesRead === 0) throw new Error(`"${file}" ended at ${pos} bytes, expected ${end}`);
+      if (ctx.throttle !== undefined) await ctx.throttle.take(bytesRead, ctx.signal);
+      await pending;
+      pending = write(out, buffer.subarray(0, bytesRead));
+      // Awaited on the next turn; a failure meanwhile (the request reset) is not unhandled.
+      pending.catch(() => undefined);
+      meter.inflight += bytesRead;
+      meter.sent += bytesRead;
+      pos += bytesRead;
+    }
+    await pending;
+  } finally {
+    await pending.catch(() => undefined);
+    await fh.close();
+  }
 }
 
+/** The digest of bytes [start, end) of `file`, base64 (tus §Checksum), read through one buffer. */
 async function sliceDigest(file: string, start: number, end: number, algorithm: string) {
   const hash = createHash(algorithm);
-  for await (const chunk of createReadStream(file, { start, end: end - 1 }))
-    hash.update(chunk as Buffer);
+  const fh = await open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(SLICE_BUFFER);
+    for (let pos = start; pos < end; ) {
+      const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, end - pos), pos);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
   return hash.digest('base64');
 }
 
@@ -96,7 +136,7 @@ function failure(
   answer: UploadAnswer,
 ): Error {
   const message = `Cannot upload to "${url}": ${action.why}`;
-  if (action.kind === 'start-over') return new UploadGone(message);
+  if (action.kind === 'start-over') return new UploadGone(message, { status: answer.status, url });
   if (action.kind === 'fatal') return new HttpStatusError(message, { status: answer.status, url });
   if (answer.status === 460) return new ChunkRejected(message);
   const retryAfter = parseRetryAfter(answer.headers['retry-after'], Date.now());
@@ -117,7 +157,11 @@ export async function completePart(
 ): Promise<void> {
   const base = { ...ctx.headers, ...protocolHeaders(ctx.protocol) };
   let offset = known;
-  const send = (method: string, headers: Record<string, string>, body?: Readable) =>
+  const send = (
+    method: string,
+    headers: Record<string, string>,
+    body?: (out: Writable) => Promise<void>,
+  ) =>
     sendUploadRequest({
       method,
       url: part.url,
@@ -160,8 +204,11 @@ export async function completePart(
         headers['Upload-Complete'] = end === part.length ? '?1' : '?0';
       }
       meter.inflight = 0;
-      const body = sliceBody(ctx.file, part.start + offset, part.start + end, ctx, meter);
-      const answer = await send('PATCH', headers, body);
+      const from = part.start + offset;
+      const to = part.start + end;
+      const answer = await send('PATCH', headers, (out) =>
+        writeSlice(out, ctx.file, from, to, ctx, meter),
+      );
       meter.inflight = 0;
       const action = answerAction(answer, part.length);
       if (action.kind === 'ask-offset') {

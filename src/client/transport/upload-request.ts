@@ -1,13 +1,13 @@
 /**
  * One request of an upload over node:http or node:https, on a keep-alive Agent that holds one
- * connection (one per parallel upload). The body, when there is one, is a stream the engine
- * builds (a slice of the file, throttled); it is never buffered here. Interim responses (the
+ * connection (one per parallel upload). The body, when there is one, is written by the engine
+ * (a slice of the file, throttled, through two reused buffers); nothing is buffered here. Interim responses (the
  * draft's 104) are ignored. The answer's body is read and dropped; the status and the fields are
  * the result. A socket failure or a stall rejects with a NetworkError.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { NetworkError, RangedError } from '../../errors.js';
 import { networkReason } from './http1.js';
 
@@ -21,8 +21,9 @@ export interface UploadRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
-  /** The body; its length is in `headers['Content-Length']`. */
-  body?: Readable;
+  /** Writes the body (its length is in `headers['Content-Length']`) into the request and
+   * resolves once every byte was handed to the socket; the request is then ended. */
+  body?: (out: Writable) => Promise<void>;
   agent: HttpAgent;
   signal: AbortSignal;
   /** No byte accepted and no answer for this many ms fails the request. */
@@ -70,18 +71,21 @@ export function sendUploadRequest(r: UploadRequest): Promise<UploadAnswer> {
     });
     req.on('response', (res) => {
       const answer = { status: res.statusCode ?? 0, headers: flatten(res.headers) };
-      // An early answer (a refusal before the body was read): stop sending the body.
-      r.body?.unpipe(req);
-      r.body?.destroy();
       res.on('error', fail);
-      res.on('end', () => resolve(answer));
+      res.on('end', () => {
+        // An early answer (a refusal before the body was sent): this connection cannot be reused.
+        if (!req.writableFinished) req.destroy();
+        resolve(answer);
+      });
       res.resume();
     });
     if (r.body === undefined) {
       req.end();
       return;
     }
-    r.body.on('error', (error) => req.destroy(error));
-    r.body.pipe(req);
+    r.body(req).then(
+      () => req.end(),
+      (error: unknown) => req.destroy(error instanceof Error ? error : new Error(String(error))),
+    );
   });
 }
