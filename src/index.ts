@@ -14,7 +14,16 @@ export {
   partPaths,
 } from './client/download.js';
 export { parseChecksum } from './client/store/checksum.js';
-export type { Checksum, ChecksumAlgorithm } from './client/types.js';
+export type {
+  Checksum,
+  ChecksumAlgorithm,
+  UploadHandle,
+  UploadOptions,
+  UploadProgress,
+  UploadResult,
+  UploadState,
+} from './client/types.js';
+export { upload } from './client/upload.js';
 export * from './errors.js';
 export {
   createHandler,

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type DownloadProgress, download, partPaths } from '../client/download.js';
+import { download, partPaths } from '../client/download.js';
 import { AbortedError, SizeLimitError, UsageError } from '../errors.js';
 import {
   outputName,
@@ -16,7 +16,8 @@ import {
   parseSize,
   sizeLimitMessage,
 } from './get-args.js';
-import { formatBytes, renderBar, renderLine } from './render.js';
+import { formatBytes } from './render.js';
+import { attachControls, ProgressUi } from './transfer-ui.js';
 
 export const GET_HELP = `Usage: ranged get URL [options]
 
@@ -155,7 +156,6 @@ export async function runGet(args: string[]): Promise<number> {
   const ui = new ProgressUi(quiet);
   const controller = new AbortController();
   let noRanges = false;
-  let pauseShown = false;
 
   const handle = download(url, {
     output,
@@ -171,44 +171,14 @@ export async function runGet(args: string[]): Promise<number> {
     ...(retries === undefined ? {} : { retries }),
     ...(limitRate === undefined ? {} : { limitRate }),
     ...(values.checksum === undefined ? {} : { checksum: values.checksum }),
-    onProgress: (p) => {
-      // Said when the pause has taken effect (connections closed, journal saved), not on the key.
-      if (p.state === 'paused' && !pauseShown) {
-        pauseShown = true;
-        ui.notice('Paused: connections closed, progress saved; press r or Enter to resume');
-      }
-      ui.progress(p);
-    },
+    onProgress: (p) => ui.update(p),
     onNotice: (message) => {
       if (message.includes('does not support ranges')) noRanges = true;
       ui.notice(message);
     },
   });
 
-  const onSignal = (): void => controller.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const stdin = process.stdin;
-  const keys = stdin.isTTY === true;
-  const onKey = (data: Buffer): void => {
-    const key = data.toString('utf8');
-    if (key === '\x03')
-      controller.abort(); // Ctrl-C arrives as a byte in raw mode
-    else if (key === 'p' || key === 'P') {
-      if (!handle.paused) handle.pause();
-    } else if (key === 'r' || key === 'R' || key === '\r' || key === '\n') {
-      if (handle.paused) {
-        ui.notice('Resuming');
-        pauseShown = false;
-        handle.resume();
-      }
-    }
-  };
-  if (keys) {
-    stdin.setRawMode(true);
-    stdin.on('data', onKey);
-    stdin.resume();
-  }
+  const detach = attachControls(handle, controller, ui);
   try {
     const result = await handle.done;
     ui.finish();
@@ -237,69 +207,6 @@ export async function runGet(args: string[]): Promise<number> {
     }
     throw error;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (keys) {
-      stdin.off('data', onKey);
-      stdin.setRawMode(false);
-      stdin.pause();
-    }
-  }
-}
-
-/** Columns of the terminal on stderr; 80 when it does not say (a pty without a size reports 0). */
-function terminalWidth(): number {
-  const columns = process.stderr.columns;
-  return typeof columns === 'number' && columns > 0 ? columns : 80;
-}
-
-/** Progress on stderr: a live bar on a terminal, a line every 5 s otherwise, nothing when quiet. */
-class ProgressUi {
-  readonly quiet: boolean;
-  readonly tty = process.stderr.isTTY === true;
-  drawn = false;
-  lastLine = 0;
-  last: DownloadProgress | undefined;
-
-  constructor(quiet: boolean) {
-    this.quiet = quiet;
-  }
-
-  progress(p: DownloadProgress): void {
-    this.last = p;
-    if (this.quiet) return;
-    if (this.tty) {
-      const width = terminalWidth();
-      process.stderr.write(`\r${renderBar(p, { width })}\x1b[K`);
-      this.drawn = true;
-      return;
-    }
-    const now = Date.now();
-    // No `0% 0 B` line before a byte arrived.
-    if (p.state === 'downloading' && p.bytes > 0 && now - this.lastLine >= 5_000) {
-      this.lastLine = now;
-      process.stderr.write(`${renderLine(p)}\n`);
-    }
-  }
-
-  notice(message: string): void {
-    if (this.quiet) return;
-    this.clear();
-    process.stderr.write(`${message}\n`);
-    if (this.tty && this.last !== undefined) this.progress(this.last);
-  }
-
-  clear(): void {
-    if (this.drawn) process.stderr.write('\r\x1b[K');
-    this.drawn = false;
-  }
-
-  finish(): void {
-    if (this.quiet) return;
-    if (this.tty && this.last !== undefined) {
-      this.clear();
-      process.stderr.write(`${renderBar(this.last, { width: terminalWidth() })}\n`);
-    }
-    this.drawn = false;
+    detach();
   }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The ranged command line: `ranged serve` and `ranged get`. The only place that turns errors into
+ * The ranged command line: `ranged serve`, `ranged get` and `ranged put`. The only place that turns errors into
  * exit codes and text.
  */
 import { readFileSync } from 'node:fs';
@@ -26,6 +26,8 @@ Resumable HTTP transfers.
 Commands:
   serve [DIR]   serve a folder with full byte-range support (ranged serve --help)
   get URL       download a file, resuming after any interruption (ranged get --help)
+  put FILE URL  upload a file (tus or the IETF draft), resuming after any interruption
+                (ranged put --help)
 
 Options:
   -h, --help      show this help
@@ -85,9 +87,17 @@ export async function main(argv: string[]): Promise<number> {
       return withArgsHelp('get', async () =>
         (await import('./get.js')).runGet(attachNegativeNumbers(rest)),
       );
+    case 'put':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write((await import('./put.js')).PUT_HELP);
+        return 0;
+      }
+      return withArgsHelp('put', async () =>
+        (await import('./put.js')).runPut(attachNegativeNumbers(rest)),
+      );
     default:
       throw new UsageError(
-        `Cannot run "${command}": unknown command (expected serve or get; see ranged --help)`,
+        `Cannot run "${command}": unknown command (expected serve, get or put; see ranged --help)`,
       );
   }
 }

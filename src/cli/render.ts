@@ -3,9 +3,9 @@
  */
 import { formatBytes } from '../core/format-bytes.js';
 
-/** The facts a progress line shows (a subset of DownloadProgress). */
+/** The facts a progress line shows (a subset of DownloadProgress and of UploadProgress). */
 export interface ProgressView {
-  state: 'connecting' | 'downloading' | 'paused' | 'verifying' | 'done';
+  state: 'connecting' | 'downloading' | 'uploading' | 'paused' | 'verifying' | 'done';
   bytes: number;
   total: number | undefined;
   bytesPerSecond: number;

@@ -156,3 +156,88 @@ export interface DownloadOptions {
   /** Monotonic clock in ms. @default performance.now */
   now?: () => number;
 }
+
+/** The state of an upload; `paused` once the pause took effect (the request stopped). */
+export type UploadState = 'connecting' | 'uploading' | 'paused' | 'done';
+
+/** Upload progress, the same shape as DownloadProgress (the CLI draws both with one bar). */
+export interface UploadProgress {
+  state: UploadState;
+  /** Bytes the server confirmed, plus those of the requests in flight. */
+  bytes: number;
+  /** The file's size. */
+  total: number;
+  /** Rate over the last 5 s, in bytes per second. */
+  bytesPerSecond: number;
+  /** Seconds left at that rate; undefined when unknown. */
+  etaSeconds: number | undefined;
+  /** Connections (uploads) transferring now. */
+  connections: number;
+}
+
+export interface UploadResult {
+  /** The uploaded file (its real path). */
+  file: string;
+  size: number;
+  /** The upload's URL (tus: the final upload's, with concatenation). */
+  url: string;
+  protocol: 'tus' | 'ietf';
+  /** Bytes the server already held when this call started. */
+  resumedBytes: number;
+  /** Bytes sent by this call (retried chunks counted again). */
+  sentBytes: number;
+  /** Times the upload started over (the file changed, or the server forgot the upload). */
+  restarts: number;
+}
+
+export interface UploadHandle {
+  /** Settles when the server confirmed the whole upload, or with a RangedError. */
+  readonly done: Promise<UploadResult>;
+  /** Stops the requests in flight (the state stays saved); `done` stays pending. */
+  pause(): void;
+  /** Continues after `pause()` from the server's offset. */
+  resume(): void;
+  /** Whether a pause was asked for and not resumed. */
+  readonly paused: boolean;
+}
+
+export interface UploadOptions {
+  /** Sent as `Authorization: Bearer TOKEN` on every request. */
+  token?: string;
+  /** The protocol, instead of asking the server with OPTIONS (`Tus-Version` → tus, else the IETF
+   * draft). */
+  protocol?: 'tus' | 'ietf';
+  /** tus: the `filename` metadata (a path below the server's folder). @default the file's base name */
+  name?: string;
+  /** tus with the concatenation extension: parallel partial uploads, then one final. @default 1 */
+  connections?: number;
+  /** Send `Upload-Checksum` (sha256 where offered, else sha1) on every tus PATCH. @default false */
+  chunkChecksum?: boolean;
+  /** Retries after a network failure, a stall, 408, 423, 429, 460 or a 5xx; the count starts
+   * again whenever the server's offset advances. @default 10 */
+  retries?: number;
+  /** Overall rate cap in bytes per second. @default unlimited */
+  limitRate?: number;
+  /** Bytes per PATCH. @default 8 MiB */
+  chunkSize?: number;
+  /** Folder of the state files. @default $XDG_STATE_HOME/ranged, else ~/.local/state/ranged */
+  stateDir?: string;
+  /** Header fields sent on every request. @default {} */
+  headers?: Record<string, string>;
+  /** Stops the upload with its state saved; `done` rejects with an AbortedError. */
+  signal?: AbortSignal;
+  /** Called about every 250 ms, and when the state changes. */
+  onProgress?: (progress: UploadProgress) => void;
+  /** Called with one-line messages worth showing a user: restarts, fallbacks, retries. */
+  onNotice?: (message: string) => void;
+  /** No byte accepted (or no answer) for this many ms fails the request. @default 30_000 */
+  stallTimeout?: number;
+  /** Wait before the first retry in ms; doubles each time, with jitter. @default 500 */
+  retryDelay?: number;
+  /** Longest wait between retries in ms (Retry-After included). @default 30_000 */
+  maxRetryDelay?: number;
+  /** Jitter source. @default Math.random */
+  random?: () => number;
+  /** Monotonic clock in ms. @default performance.now */
+  now?: () => number;
+}

@@ -113,6 +113,7 @@ test('server/ and client/ never import each other', () => {
  */
 const CLIENT_LAYERS: Record<string, readonly string[]> = {
   'download.ts': ['engine', 'transport', 'store', 'types.ts'],
+  'upload.ts': ['engine', 'transport', 'store', 'types.ts'],
   engine: ['transport', 'store', 'types.ts'],
   transport: ['types.ts'],
   store: ['types.ts'],

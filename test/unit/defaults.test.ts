@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DEFAULTS } from '../../src/client/engine/defaults.js';
+import { DEFAULTS, UPLOAD_DEFAULTS } from '../../src/client/engine/defaults.js';
 import { resolveSettings } from '../../src/client/engine/settings.js';
 
 // Runs from dist/test/unit; the sources are read from the repository.
@@ -37,3 +37,16 @@ test('resolveSettings() fills in every default from DEFAULTS', () => {
     if (!policy.has(name)) assert.equal(settings[name], value, name);
   }
 });
+
+// The upload options: their `@default` tags in UploadOptions name UPLOAD_DEFAULTS' values.
+const uploadTypes = types.slice(types.indexOf('export interface UploadOptions'));
+for (const [name, value] of Object.entries(UPLOAD_DEFAULTS)) {
+  test(`UploadOptions.${name} documents @default ${value}, the value UPLOAD_DEFAULTS declares`, () => {
+    const m = new RegExp(`@default ([0-9_]+)(?: (KiB|MiB|GiB))?[^*]*\\*/\\s*${name}\\?:`).exec(
+      uploadTypes,
+    );
+    assert.ok(m, name);
+    const unit = m[2] === undefined ? 1 : (UNITS[m[2]] ?? 0);
+    assert.equal(Number((m[1] ?? '').replaceAll('_', '')) * unit, value);
+  });
+}

@@ -37,6 +37,24 @@ export const DEFAULTS = {
 } as const;
 
 /**
+ * The defaults of the upload options that `download()` does not have (the shared ones, such as
+ * `retries`, `stallTimeout`, `retryDelay`, are read from DEFAULTS).
+ */
+export const UPLOAD_DEFAULTS = {
+  /** Bytes per PATCH. @default 8 MiB */
+  chunkSize: 8 * MiB,
+  /** Parallel uploads (tus concatenation). @default 1 */
+  connections: 1,
+} as const;
+
+/** The sampled digest of a file to upload: this many blocks… @default 16 */
+export const SAMPLE_BLOCKS = 16;
+/** …of this many bytes. @default 64 KiB */
+export const SAMPLE_BLOCK_SIZE = 64 * KiB;
+/** With -c N, no partial upload smaller than this. @default 1 MiB */
+export const MIN_UPLOAD_PART = MiB;
+
+/**
  * Tuning that is not an option. How often (ms) every connection's speed is sampled for the tail
  * decisions. @default 250
  */

@@ -1,0 +1,229 @@
+/**
+ * One upload resource brought to its length: ask the server for its offset (HEAD) when it is not
+ * known, then PATCH `chunkSize` slices of the file from there, each streamed from disk (and
+ * throttled), until the server's `Upload-Offset` is the length. core/upload/client-plan.ts decides
+ * what each answer means; failures go through the shared Retries (the count restarts whenever the
+ * server's offset advances). Used by tus (each partial upload, or the one upload) and by the IETF
+ * draft (the one upload resource).
+ */
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import type { Agent } from 'node:http';
+import type { Writable } from 'node:stream';
+import { parseRetryAfter } from '../../core/backoff.js';
+import { type AnswerAction, answerAction } from '../../core/upload/client-plan.js';
+import { HttpStatusError, NetworkError } from '../../errors.js';
+import { sendUploadRequest, type UploadAnswer } from '../transport/upload-request.js';
+import type { Retries } from './retry.js';
+import { StatusFailure } from './stops.js';
+import type { Throttle } from './throttle.js';
+
+/** The upload is gone on the server (404, 410): the run creates a new one and says so. */
+export class UploadGone extends HttpStatusError {}
+
+/** A chunk the server discarded (460): retried like a network failure. */
+export class ChunkRejected extends NetworkError {}
+
+/** What a part reports for the progress line. */
+export interface PartMeter {
+  /** Bytes of the part the server confirmed. */
+  confirmed: number;
+  /** Bytes of the request in flight sent so far. */
+  inflight: number;
+  /** Bytes sent by this call, retried ones included. */
+  sent: number;
+  /** The offset the server held when this call first asked (undefined until then). */
+  resumed?: number;
+}
+
+export interface PartContext {
+  protocol: 'tus' | 'ietf';
+  file: string;
+  chunkSize: number;
+  /** tus --chunk-checksum: the algorithm of `Upload-Checksum`. */
+  checksum: 'sha256' | 'sha1' | undefined;
+  /** Authorization and the user's fields. */
+  headers: Record<string, string>;
+  stallTimeout: number;
+  throttle: Throttle | undefined;
+  signal: AbortSignal;
+  agent: Agent;
+  retries: Retries;
+}
+
+/** The version field every request of the protocol carries. */
+export function protocolHeaders(protocol: 'tus' | 'ietf'): Record<string, string> {
+  return protocol === 'tus'
+    ? { 'Tus-Resumable': '1.0.0' }
+    : { 'Upload-Draft-Interop-Version': '9' };
+}
+
+/** Size of each of the two reused buffers a part sends through (peak RSS stays flat). */
+const SLICE_BUFFER = 128 * 1024;
+
+/** Resolves when `out` accepted `chunk`; rejects when `out` fails or closes first. */
+function write(out: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onClose = (): void => reject(new Error('the request closed'));
+    out.once('close', onClose);
+    out.write(chunk, (error) => {
+      out.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
+
+/**
+ * Writes bytes [start, end) of `file` into `out`, through two reused buffers: one is read while
+ * the other is written, and a buffer is read into again only once its write completed. Each piece
+ * passes the throttle first.
+ */
+async function writeSlice(
+  out: Writable,
+  file: string,
+  start: number,
+  end: number,
+  ctx: PartContext,
+  meter: PartMeter,
+): Promise<void> {
+  const fh = await open(file, 'r');
+  let pending: Promise<void> = Promise.resolve();
+  try {
+    const buffers = [Buffer.allocUnsafe(SLICE_BUFFER), Buffer.allocUnsafe(SLICE_BUFFER)];
+    let pos = start;
+    for (let k = 0; pos < end; k++) {
+      const buffer = buffers[k % 2] as Buffer;
+      const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, end - pos), pos);
+      if (bytesRead === 0) throw new Error(`"${file}" ended at ${pos} bytes, expected ${end}`);
+      if (ctx.throttle !== undefined) await ctx.throttle.take(bytesRead, ctx.signal);
+      await pending;
+      pending = write(out, buffer.subarray(0, bytesRead));
+      // Awaited on the next turn; a failure meanwhile (the request reset) is not unhandled.
+      pending.catch(() => undefined);
+      meter.inflight += bytesRead;
+      meter.sent += bytesRead;
+      pos += bytesRead;
+    }
+    await pending;
+  } finally {
+    await pending.catch(() => undefined);
+    await fh.close();
+  }
+}
+
+/** The digest of bytes [start, end) of `file`, base64 (tus §Checksum), read through one buffer. */
+async function sliceDigest(file: string, start: number, end: number, algorithm: string) {
+  const hash = createHash(algorithm);
+  const fh = await open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(SLICE_BUFFER);
+    for (let pos = start; pos < end; ) {
+      const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, end - pos), pos);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  return hash.digest('base64');
+}
+
+function failure(
+  url: string,
+  action: Exclude<AnswerAction, { kind: 'offset' }>,
+  answer: UploadAnswer,
+): Error {
+  const message = `Cannot upload to "${url}": ${action.why}`;
+  if (action.kind === 'start-over') return new UploadGone(message, { status: answer.status, url });
+  if (action.kind === 'fatal') return new HttpStatusError(message, { status: answer.status, url });
+  if (answer.status === 460) return new ChunkRejected(message);
+  const retryAfter = parseRetryAfter(answer.headers['retry-after'], Date.now());
+  return new StatusFailure(message, { status: answer.status, url }, retryAfter);
+}
+
+/**
+ * Brings the upload at `url` (for bytes [start, start + length) of the file) to its length.
+ * `known`: the server's offset when it is known (0 right after a creation), else it is asked.
+ * Resolves when the server confirmed every byte; rejects with UploadGone, an HttpStatusError
+ * (fatal), the retries' last error, or the signal's reason.
+ */
+export async function completePart(
+  part: { url: string; start: number; length: number },
+  known: number | undefined,
+  ctx: PartContext,
+  meter: PartMeter,
+): Promise<void> {
+  const base = { ...ctx.headers, ...protocolHeaders(ctx.protocol) };
+  let offset = known;
+  const send = (
+    method: string,
+    headers: Record<string, string>,
+    body?: (out: Writable) => Promise<void>,
+  ) =>
+    sendUploadRequest({
+      method,
+      url: part.url,
+      headers: { ...base, ...headers },
+      ...(body === undefined ? {} : { body }),
+      agent: ctx.agent,
+      signal: ctx.signal,
+      stallTimeout: ctx.stallTimeout,
+    });
+  for (;;) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    try {
+      if (offset === undefined) {
+        const answer = await send('HEAD', {});
+        const action = answerAction(answer, part.length);
+        if (action.kind !== 'offset') throw failure(part.url, action, answer);
+        offset = action.offset;
+        meter.confirmed = offset;
+        meter.resumed ??= offset;
+      }
+      if (offset >= part.length) return;
+      const end = Math.min(part.length, offset + ctx.chunkSize);
+      const headers: Record<string, string> = {
+        'Upload-Offset': String(offset),
+        'Content-Length': String(end - offset),
+      };
+      if (ctx.protocol === 'tus') {
+        headers['Content-Type'] = 'application/offset+octet-stream';
+        if (ctx.checksum !== undefined) {
+          const digest = await sliceDigest(
+            ctx.file,
+            part.start + offset,
+            part.start + end,
+            ctx.checksum,
+          );
+          headers['Upload-Checksum'] = `${ctx.checksum} ${digest}`;
+        }
+      } else {
+        headers['Content-Type'] = 'application/partial-upload';
+        headers['Upload-Complete'] = end === part.length ? '?1' : '?0';
+      }
+      meter.inflight = 0;
+      const from = part.start + offset;
+      const to = part.start + end;
+      const answer = await send('PATCH', headers, (out) =>
+        writeSlice(out, ctx.file, from, to, ctx, meter),
+      );
+      meter.inflight = 0;
+      const action = answerAction(answer, part.length);
+      if (action.kind === 'ask-offset') {
+        offset = undefined;
+        continue;
+      }
+      if (action.kind !== 'offset') throw failure(part.url, action, answer);
+      if (action.offset > offset) ctx.retries.progressed();
+      offset = action.offset;
+      meter.confirmed = offset;
+    } catch (error) {
+      meter.inflight = 0;
+      if (error instanceof UploadGone || ctx.signal.aborted) throw error;
+      await ctx.retries.after(error, ctx.signal);
+      offset = undefined; // after any failure, the server says where to continue
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * One request of an upload over node:http or node:https, on a keep-alive Agent that holds one
+ * connection (one per parallel upload). The body, when there is one, is written by the engine
+ * (a slice of the file, throttled, through two reused buffers); nothing is buffered here. Interim responses (the
+ * draft's 104) are ignored. The answer's body is read and dropped; the status and the fields are
+ * the result. A socket failure or a stall rejects with a NetworkError.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Writable } from 'node:stream';
+import { NetworkError, RangedError } from '../../errors.js';
+import { networkReason } from './http1.js';
+
+export interface UploadAnswer {
+  status: number;
+  /** Lowercase names; repeated fields joined with ", ". */
+  headers: Record<string, string | undefined>;
+}
+
+export interface UploadRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  /** Writes the body (its length is in `headers['Content-Length']`) into the request and
+   * resolves once every byte was handed to the socket; the request is then ended. */
+  body?: (out: Writable) => Promise<void>;
+  agent: HttpAgent;
+  signal: AbortSignal;
+  /** No byte accepted and no answer for this many ms fails the request. */
+  stallTimeout: number;
+}
+
+/** A keep-alive agent holding at most one connection, for `url`'s scheme. */
+export function uploadAgent(url: string): HttpAgent {
+  const options = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1 };
+  return new URL(url).protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+}
+
+function flatten(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers))
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
+/** Sends one request and resolves with its final answer once the answer's body has ended. */
+export function sendUploadRequest(r: UploadRequest): Promise<UploadAnswer> {
+  return new Promise((resolve, reject) => {
+    const https = new URL(r.url).protocol === 'https:';
+    const fail = (error: unknown): void => {
+      if (r.signal.aborted) reject(r.signal.reason);
+      else if (error instanceof RangedError) reject(error);
+      else
+        reject(
+          new NetworkError(`Cannot ${r.method} "${r.url}": ${networkReason(error)}`, {
+            cause: error,
+          }),
+        );
+    };
+    const req = (https ? httpsRequest : httpRequest)(r.url, {
+      method: r.method,
+      headers: r.headers,
+      agent: r.agent,
+      signal: r.signal,
+    });
+    req.on('error', fail);
+    req.setTimeout(r.stallTimeout, () => {
+      req.destroy(
+        new NetworkError(`Cannot ${r.method} "${r.url}": no progress for ${r.stallTimeout} ms`),
+      );
+    });
+    req.on('response', (res) => {
+      const answer = { status: res.statusCode ?? 0, headers: flatten(res.headers) };
+      res.on('error', fail);
+      res.on('end', () => {
+        // An early answer (a refusal before the body was sent): this connection cannot be reused.
+        if (!req.writableFinished) req.destroy();
+        resolve(answer);
+      });
+      res.resume();
+    });
+    if (r.body === undefined) {
+      req.end();
+      return;
+    }
+    r.body(req).then(
+      () => req.end(),
+      (error: unknown) => req.destroy(error instanceof Error ? error : new Error(String(error))),
+    );
+  });
+}
