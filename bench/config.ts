@@ -1,9 +1,9 @@
 /**
  * What a run measures and how long it takes, from the environment:
  * - `BENCH_QUICK=1`: a 1-2 minute smoke run (3 rounds, 1 s wrk runs, 256 MiB instead of 1 GiB).
- * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle,linearity,journal,hostile,tls,upload`:
- *   run only these sections (all of them by default). `hostile` and `upload` need neither the
- *   shared fixtures nor the shared servers, so `BENCH_ONLY=hostile,upload` starts neither.
+ * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle,linearity,journal,hostile,tls,upload,put`:
+ *   run only these sections (all of them by default). `hostile`, `upload` and `put` need neither
+ *   the shared fixtures nor the shared servers, so `BENCH_ONLY=hostile,upload,put` starts neither.
  * - `BENCH_ROUNDS=N`, `BENCH_SECONDS=S`: override the number of rounds and the wrk run length.
  * - `BENCH_H2_LOADER=node`: the tls section's HTTP/2 load from the Node generator in h2.ts even
  *   when h2load (Debian's nghttp2-client) is installed; without h2load it is used anyway.
@@ -27,7 +27,8 @@ export type SectionId =
   | 'journal'
   | 'hostile'
   | 'tls'
-  | 'upload';
+  | 'upload'
+  | 'put';
 export const SECTIONS: readonly SectionId[] = [
   'small',
   'big',
@@ -40,6 +41,7 @@ export const SECTIONS: readonly SectionId[] = [
   'hostile',
   'tls',
   'upload',
+  'put',
 ];
 
 const MiB = 1024 * 1024;
@@ -80,6 +82,8 @@ export interface BenchConfig {
   linearitySizes: readonly number[];
   /** The file the upload section sends to each server (1 GiB; 128 MiB in BENCH_QUICK). */
   uploadSize: number;
+  /** The file the put section uploads with each client (1 GiB; 128 MiB in BENCH_QUICK). */
+  putSize: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
@@ -112,6 +116,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
       ? [MiB, 16 * MiB, 256 * MiB]
       : [MiB, 16 * MiB, 256 * MiB, 1024 * MiB, 4096 * MiB],
     uploadSize: quick ? 128 * MiB : 1024 * MiB,
+    putSize: quick ? 128 * MiB : 1024 * MiB,
   };
 }
 

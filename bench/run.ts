@@ -17,6 +17,7 @@ import { journalCost } from './journal.js';
 import { linearity } from './linearity.js';
 import { type RunningPeer, type ServerName, startNginx, startNodePeer } from './peers.js';
 import { cleanup, installCleanupHandlers, peakRss, trackDir } from './procs.js';
+import { putSection } from './put.js';
 import { scalingConnections } from './scaling.js';
 import { bigTransfers, multipartRanges, type ServeContext, smallRanges } from './serve.js';
 import { formatNumber, formatRatio, measurement, type Section } from './stats.js';
@@ -145,8 +146,9 @@ async function main(): Promise<number> {
   log(
     `ranged bench: ${config.quick ? 'quick' : 'full'} run, sections ${config.sections.join(', ')}, temp ${tmp}`,
   );
-  // The hostile and upload sections bring their own files and servers; the others share these.
-  const shared = config.sections.some((id) => id !== 'hostile' && id !== 'upload');
+  // The hostile, upload and put sections bring their own files and servers; the others share these.
+  const own: readonly string[] = ['hostile', 'upload', 'put'];
+  const shared = config.sections.some((id) => !own.includes(id));
   const fixtures: Fixtures | undefined = shared ? await writeFixtures(root, config) : undefined;
   if (fixtures !== undefined) {
     log(`  fixtures written (${Math.round(performance.now() - started)} ms)`);
@@ -195,6 +197,9 @@ async function main(): Promise<number> {
     }
     if (config.sections.includes('upload')) {
       steps.push(['upload', () => uploadSection({ config, scratch, log })]);
+    }
+    if (config.sections.includes('put')) {
+      steps.push(['put', () => putSection({ config, scratch, log })]);
     }
     for (const [id, step] of steps) {
       log(`section ${id}`);

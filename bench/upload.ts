@@ -68,7 +68,7 @@ async function pickSize(dir: string, wanted: number): Promise<{ size: number; no
   return { size, note };
 }
 
-async function sha256(file: string): Promise<string> {
+export async function sha256(file: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(file, { highWaterMark: MiB }), hash);
   return hash.digest('hex');
