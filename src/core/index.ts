@@ -23,6 +23,7 @@ export * from './sort-steps.js';
 export * from './upload/filename.js';
 export * from './upload/ietf-plan.js';
 export * from './upload/record.js';
+export * from './upload/room.js';
 export * from './upload/tus-headers.js';
 export * from './upload/tus-plan.js';
 export * from './url-path.js';

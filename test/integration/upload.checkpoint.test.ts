@@ -1,6 +1,6 @@
 /**
- * Checkpoints (core/upload/record.ts): while PATCHes stream in, an upload's bytes are synced and
- * recorded at most once per sync interval; between checkpoints the same boot trusts the data file,
+ * Checkpoints (core/upload/record.ts, server/uploads/checkpoints.ts): while PATCHes stream in, an
+ * upload's bytes are synced and recorded at most once per sync interval, in the background; between checkpoints the same boot trusts the data file,
  * and after a (simulated) reboot only the last checkpoint counts. Completion always syncs.
  */
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { startServer } from '../../src/server/server.js';
 import { bytes } from '../helpers/bytes.js';
 import { createUpload, headUpload, patchUpload } from '../helpers/tus-stream.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'checkpoint-token';
 const MiB = 1024 * 1024;
@@ -32,7 +33,8 @@ test('upload checkpoints: the first PATCH syncs, the next within the interval do
   const { url, id } = await createUpload(server.url, TOKEN, source.length, 'cp.bin');
   const first = await patchUpload(url, TOKEN, 0, source.subarray(0, 2 * MiB));
   assert.equal(first.status, 204, first.body);
-  assert.equal((await record(dir, id)).durable, 2 * MiB, 'the first PATCH is a checkpoint');
+  // The first PATCH starts a checkpoint, which ends in the background.
+  await waitFor('the first checkpoint', async () => (await record(dir, id)).durable === 2 * MiB);
   const second = await patchUpload(url, TOKEN, 2 * MiB, source.subarray(2 * MiB, 4 * MiB));
   assert.equal(second.status, 204, second.body);
   assert.equal((await record(dir, id)).durable, 2 * MiB, 'no checkpoint within the interval');
@@ -64,6 +66,9 @@ test('upload checkpoints: with a sync interval of 0 every PATCH is one', async (
   for (let i = 0; i < 2; i++) {
     const res = await patchUpload(url, TOKEN, i * MiB, source.subarray(i * MiB, (i + 1) * MiB));
     assert.equal(res.status, 204, res.body);
-    assert.equal((await record(dir, id)).durable, (i + 1) * MiB);
+    await waitFor(
+      `checkpoint ${i + 1}`,
+      async () => (await record(dir, id)).durable === (i + 1) * MiB,
+    );
   }
 });

@@ -221,6 +221,11 @@ test('upload: after a (simulated) power cut, HEAD claims exactly the synced offs
   const synced = 3 * MiB;
   const done = await patchUpload(url, TOKEN, 0, source.subarray(0, synced));
   assert.equal(done.status, 204, done.body);
+  // The first PATCH's checkpoint runs in the background (server/uploads/checkpoints.ts).
+  const info0 = join(dir, '.ranged-uploads', 'u', id, 'info.json');
+  await waitFor('the first checkpoint', async () => {
+    return (JSON.parse(await readFile(info0, 'utf8')) as { durable: number }).durable === synced;
+  });
   // A second PATCH dies mid-body: its bytes are in the page cache, not declared durable.
   const patch = streamPatch(url, TOKEN, synced, source.length - synced);
   await writeAll(patch, source.subarray(synced, synced + 4 * MiB));

@@ -17,8 +17,10 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import { open, readdir, readFile, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { bootId } from '../../boot-id.js';
 import { claimableOffset, type UploadRecord } from '../../core/upload/record.js';
+import { roomVerdict } from '../../core/upload/room.js';
 import { UPLOAD_STORE_NAME } from '../inside-root.js';
 import { writeBody } from './body-writer.js';
+import { Checkpoints } from './checkpoints.js';
 import { checkTarget, placeFile, syncFolder } from './place.js';
 import {
   fileStats,
@@ -47,6 +49,8 @@ export class FileUploadStore {
   readonly path: string;
   readonly options: FileStoreOptions;
   readonly #boot: string;
+  /** The checkpoints running in the background (checkpoints.ts). */
+  readonly #checkpoints: Checkpoints;
 
   /** `root` is the served folder's real path. */
   constructor(root: string, options: FileStoreOptions) {
@@ -54,6 +58,7 @@ export class FileUploadStore {
     this.path = `${root}/${UPLOAD_STORE_NAME}`;
     this.options = options;
     this.#boot = bootId() ?? 'unknown';
+    this.#checkpoints = new Checkpoints(this.#boot, options.now);
   }
 
   /** Creates the store's folders; refuses a store that is a symlink or not a folder. */
@@ -143,33 +148,21 @@ export class FileUploadStore {
   /** Refuses a new upload over the count or byte limits, or when the disk cannot hold it. */
   async #checkRoom(length: number): Promise<Created | undefined> {
     const ids = await readdir(`${this.path}/u`);
-    if (ids.length >= this.options.maxUploads) {
-      return {
-        kind: 'full',
-        status: 503,
-        reason: `too many unfinished uploads (the limit is ${this.options.maxUploads})`,
-      };
-    }
     let claimed = length;
-    for (const id of ids) {
-      const loaded = await this.load(id).catch(() => undefined);
-      if (loaded?.record.status === 'active' && loaded.record.length !== null) {
-        claimed += loaded.record.length - loaded.offset;
+    if (ids.length < this.options.maxUploads) {
+      for (const id of ids) {
+        const loaded = await this.load(id).catch(() => undefined);
+        if (loaded?.record.status === 'active' && loaded.record.length !== null) {
+          claimed += loaded.record.length - loaded.offset;
+        }
       }
     }
-    const max = this.options.maxPendingBytes;
-    if (max !== undefined && claimed > max) {
-      return {
-        kind: 'full',
-        status: 507,
-        reason: `unfinished uploads would hold more than ${max} bytes`,
-      };
-    }
     const fs = await statfs(this.path);
-    if (claimed > fs.bavail * fs.bsize) {
-      return { kind: 'full', status: 507, reason: 'not enough free disk space for the upload' };
-    }
-    return undefined;
+    const verdict = roomVerdict(
+      { count: ids.length, claimed, free: fs.bavail * fs.bsize },
+      this.options,
+    );
+    return verdict === undefined ? undefined : { kind: 'full', ...verdict };
   }
 
   /** Reserves `target` for upload `id`, or says why it cannot be. */
@@ -206,6 +199,7 @@ export class FileUploadStore {
 
   /** Sets a deferred length (tus creation-defer-length). */
   async declareLength(record: UploadRecord, length: number): Promise<UploadRecord> {
+    await this.#checkpoints.settled(record.id);
     const next = { ...record, length };
     await writeRecord(this.#dir(record.id), next);
     return next;
@@ -266,17 +260,21 @@ export class FileUploadStore {
       // stopped early, or in a new boot. Durable before declared (DESIGN.md rule 8): the bytes are
       // synced, then the record says so. Between checkpoints the same boot trusts the data size.
       const now = this.options.now();
-      const due =
-        failure !== undefined ||
-        record.boot !== this.#boot ||
-        now - record.synced >= this.options.syncInterval;
-      if (due) {
+      // A checkpoint (record.ts): durable before declared (DESIGN.md rule 8), the bytes synced,
+      // then the record says so. When the body stopped early or in a new boot, at once; while
+      // PATCHes stream in, once per sync interval, in the background (#checkpointSoon()), so no
+      // PATCH waits for the disk. Between checkpoints the same boot trusts the data size.
+      if (failure !== undefined || record.boot !== this.#boot) {
+        await this.#checkpoints.settled(record.id);
         await fh.datasync();
         next = { ...record, durable: size, boot: this.#boot, activity: now, synced: now };
         await writeRecord(dir, next).catch((error: unknown) => {
           // A full disk may refuse the record: the old one stays true (it claims less).
           if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
         });
+      } else {
+        const last = Math.max(record.synced, this.#checkpoints.startedAt(record.id));
+        if (now - last >= this.options.syncInterval) this.#checkpoints.soon(record.id, dir, size);
       }
       if (checksum !== undefined) await unlink(`${dir}/pending`).catch(() => {});
       if (noSpace) appended = { kind: 'no-space', offset: size };
@@ -299,6 +297,7 @@ export class FileUploadStore {
   ): Promise<
     { kind: 'complete'; record: UploadRecord } | { kind: 'exists' | 'blocked'; reason: string }
   > {
+    await this.#checkpoints.settled(record.id);
     const now = this.options.now();
     const dir = this.#dir(record.id);
     if (record.target === null) {
@@ -324,6 +323,7 @@ export class FileUploadStore {
 
   /** Termination (or expiry): the data goes, a finished record says what happened. */
   async end(record: UploadRecord, status: 'terminated' | 'expired'): Promise<void> {
+    await this.#checkpoints.settled(record.id);
     await this.#finish({ ...record, status, activity: this.options.now() });
   }
 
