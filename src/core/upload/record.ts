@@ -4,10 +4,11 @@
  *
  * What survives what (issue 12, DESIGN.md rule 8):
  * - `durable` is written only after the data up to it was fdatasync'ed: it survives a power cut.
- *   The server syncs at checkpoints (file-store.ts): at the end of a PATCH when the last one is
- *   older than its sync interval (1 s), when a body stops early, and always before completion, so a
- *   fast stream of PATCHes is not slowed by a disk flush each, and a power cut loses at most about
- *   a second of confirmed bytes, which the client sends again from the offset HEAD gives it.
+ *   The server syncs at checkpoints: after a PATCH when the last one is older than its sync
+ *   interval (1 s), in the background so no PATCH waits for the disk (server/uploads/checkpoints.ts);
+ *   at once when a body stops early or in a new boot; and always before completion. A power cut
+ *   loses at most about a second (plus one sync) of confirmed bytes, which the client sends again
+ *   from the offset HEAD gives it.
  * - The data file's size is trusted in the same boot only (a `kill -9` keeps the page cache, so
  *   every byte a write returned is there); after a reboot only `durable` counts, and bytes past it
  *   are cut off. `boot` names the boot the record was last written in.
