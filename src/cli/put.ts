@@ -3,7 +3,8 @@
  * the same code as `ranged get` (transfer-ui.ts), and prints one line per notice. `cli/main.ts`
  * turns the errors it throws into exit codes.
  */
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { upload } from '../client/upload.js';
 import { AbortedError, UsageError } from '../errors.js';
@@ -84,6 +85,7 @@ export async function runPut(args: string[]): Promise<number> {
   }
   try {
     if (!(await stat(file)).isFile()) throw new Error('not a file');
+    await access(file, constants.R_OK); // an unreadable FILE: said here, not mid-upload
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =

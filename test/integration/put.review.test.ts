@@ -4,7 +4,7 @@
  * itself as an IETF target, nor for an IETF upload whose target appeared meanwhile.
  */
 import assert from 'node:assert/strict';
-import { readdir, writeFile } from 'node:fs/promises';
+import { chmod, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bytes } from '../helpers/bytes.js';
@@ -99,6 +99,22 @@ test('ranged put by tus does not exit 0 when its target appeared before the last
     const code = await p.exited;
     assert.equal(code, 3, p.stderr());
     assert.match(p.stderr(), /exists/);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('ranged put of an unreadable FILE is one line, exit 2', {
+  skip: process.getuid?.() === 0 ? 'root reads every file' : false,
+}, async () => {
+  const t = await setup();
+  try {
+    const file = join(t.local, 'secret.bin');
+    await writeFile(file, bytes(1000, 5));
+    await chmod(file, 0o000);
+    const r = await runPut([file, `${t.url}/.uploads/`], t.state);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, `ranged: Cannot upload "${file}": permission denied\n`);
   } finally {
     await t.cleanup();
   }
