@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { upload } from '../client/upload.js';
-import { AbortedError, UsageError } from '../errors.js';
+import { AbortedError, HttpStatusError, UsageError } from '../errors.js';
 import { parseCount, parseRate } from './get-args.js';
 import { formatBytes } from './render.js';
 import { attachControls, ProgressUi } from './transfer-ui.js';
@@ -140,6 +140,12 @@ export async function runPut(args: string[]): Promise<number> {
         { cause: error },
       );
     }
+    if (
+      error instanceof HttpStatusError &&
+      error.status === 401 &&
+      (token === undefined || token === '')
+    )
+      error.message += ': no token was given (--token TOKEN or RANGED_UPLOAD_TOKEN)';
     throw error;
   } finally {
     detach();

@@ -119,3 +119,22 @@ test('ranged put of an unreadable FILE is one line, exit 2', {
     await t.cleanup();
   }
 });
+
+test('ranged put without any token says how to give one (401, exit 3, one line)', async () => {
+  const t = await setup();
+  try {
+    const file = join(t.local, 'a.bin');
+    await writeFile(file, bytes(1000, 6));
+    const r = await runPut([file, `${t.url}/.uploads/`], t.state, {
+      env: { RANGED_UPLOAD_TOKEN: '' },
+    });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /\(401\): no token was given \(--token TOKEN or RANGED_UPLOAD_TOKEN\)$/m,
+    );
+  } finally {
+    await t.cleanup();
+  }
+});
