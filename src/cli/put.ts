@@ -3,10 +3,11 @@
  * the same code as `ranged get` (transfer-ui.ts), and prints one line per notice. `cli/main.ts`
  * turns the errors it throws into exit codes.
  */
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { upload } from '../client/upload.js';
-import { AbortedError, UsageError } from '../errors.js';
+import { AbortedError, HttpStatusError, UsageError } from '../errors.js';
 import { parseCount, parseRate } from './get-args.js';
 import { formatBytes } from './render.js';
 import { attachControls, ProgressUi } from './transfer-ui.js';
@@ -84,6 +85,7 @@ export async function runPut(args: string[]): Promise<number> {
   }
   try {
     if (!(await stat(file)).isFile()) throw new Error('not a file');
+    await access(file, constants.R_OK); // an unreadable FILE: said here, not mid-upload
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
@@ -138,6 +140,12 @@ export async function runPut(args: string[]): Promise<number> {
         { cause: error },
       );
     }
+    if (
+      error instanceof HttpStatusError &&
+      error.status === 401 &&
+      (token === undefined || token === '')
+    )
+      error.message += ': no token was given (--token TOKEN or RANGED_UPLOAD_TOKEN)';
     throw error;
   } finally {
     detach();

@@ -27,6 +27,9 @@ const record: UploadStateRecord = {
 test('defaultStateDir() is $XDG_STATE_HOME/ranged, else ~/.local/state/ranged', () => {
   assert.equal(defaultStateDir({ XDG_STATE_HOME: '/s' }), '/s/ranged');
   assert.match(defaultStateDir({}), /\/\.local\/state\/ranged$/);
+  // XDG Base Directory: "If an implementation encounters a relative path in any of these
+  // variables it should consider the path invalid and ignore it."
+  assert.match(defaultStateDir({ XDG_STATE_HOME: 'rel' }), /\/\.local\/state\/ranged$/);
 });
 
 test('statePath() names one file per (file, URL) pair', () => {

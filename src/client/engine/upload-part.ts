@@ -157,6 +157,9 @@ export async function completePart(
 ): Promise<void> {
   const base = { ...ctx.headers, ...protocolHeaders(ctx.protocol) };
   let offset = known;
+  // Draft-12: the upload is done only when the server says `Upload-Complete: ?1` (a HEAD), or
+  // took the completing append (`?1`) with a 2xx; tus: when the offset reaches the length.
+  let complete = false;
   const send = (
     method: string,
     headers: Record<string, string>,
@@ -179,10 +182,11 @@ export async function completePart(
         const action = answerAction(answer, part.length);
         if (action.kind !== 'offset') throw failure(part.url, action, answer);
         offset = action.offset;
+        complete = answer.headers['upload-complete'] === '?1';
         meter.confirmed = offset;
         meter.resumed ??= offset;
       }
-      if (offset >= part.length) return;
+      if (offset >= part.length && (ctx.protocol === 'tus' || complete)) return;
       const end = Math.min(part.length, offset + ctx.chunkSize);
       const headers: Record<string, string> = {
         'Upload-Offset': String(offset),
@@ -210,13 +214,14 @@ export async function completePart(
         writeSlice(out, ctx.file, from, to, ctx, meter),
       );
       meter.inflight = 0;
-      const action = answerAction(answer, part.length);
+      const action = answerAction(answer, part.length, { start: offset, end });
       if (action.kind === 'ask-offset') {
         offset = undefined;
         continue;
       }
       if (action.kind !== 'offset') throw failure(part.url, action, answer);
       if (action.offset > offset) ctx.retries.progressed();
+      complete = end === part.length && action.offset === part.length;
       offset = action.offset;
       meter.confirmed = offset;
     } catch (error) {

@@ -15,6 +15,7 @@ import {
 } from '../../core/upload/client-plan.js';
 import { HttpStatusError } from '../../errors.js';
 import type { SavedPart, UploadStateRecord } from '../store/upload-state.js';
+import { networkCode } from '../transport/network-error.js';
 import { sendUploadRequest, uploadAgent } from '../transport/upload-request.js';
 import type { UploadOptions } from '../types.js';
 import { MIN_UPLOAD_PART } from './defaults.js';
@@ -29,6 +30,8 @@ export class UploadServer {
   readonly #s: Settings;
   readonly #retries: () => Retries;
   readonly #notice: (message: string, once?: boolean) => void;
+  /** Whether the server answered anything yet (in this run). */
+  #answered = false;
 
   constructor(
     url: string,
@@ -57,7 +60,7 @@ export class UploadServer {
     try {
       for (;;) {
         try {
-          return await sendUploadRequest({
+          const answer = await sendUploadRequest({
             method,
             url,
             headers: { ...this.#s.headers, ...headers },
@@ -65,8 +68,14 @@ export class UploadServer {
             signal,
             stallTimeout: this.#s.stallTimeout,
           });
+          this.#answered = true;
+          return answer;
         } catch (error) {
           if (signal.aborted) throw signal.reason;
+          // Nothing listens there, or the name does not resolve, before any answer: no point
+          // waiting, as `get` does (a server restarting mid-run has answered before).
+          const code = networkCode(error);
+          if (!this.#answered && (code === 'ECONNREFUSED' || code === 'ENOTFOUND')) throw error;
           await retries.after(error, signal);
         }
       }

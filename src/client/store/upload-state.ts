@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import {
   type FileFacts,
   samplePositions,
@@ -41,10 +41,13 @@ export interface UploadStateRecord {
   parts: SavedPart[];
 }
 
-/** The state folder: `$XDG_STATE_HOME/ranged`, else `~/.local/state/ranged`. */
+/**
+ * The state folder: `$XDG_STATE_HOME/ranged`, else `~/.local/state/ranged`. A relative
+ * XDG_STATE_HOME is ignored, as the XDG Base Directory spec asks.
+ */
 export function defaultStateDir(env: Record<string, string | undefined>): string {
   const xdg = env.XDG_STATE_HOME;
-  return xdg !== undefined && xdg !== ''
+  return xdg !== undefined && isAbsolute(xdg)
     ? join(xdg, 'ranged')
     : join(homedir(), '.local/state/ranged');
 }

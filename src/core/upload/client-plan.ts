@@ -89,7 +89,8 @@ function parseOffset(value: string | undefined): number | undefined {
  *   requests with the 204 No Content status. It MUST include the Upload-Offset header"; draft-12
  *   sends it on every append) → continue from it. Without one, or past the length → ask (HEAD).
  * - 409 (tus §PATCH: "If the offsets do not match, the Server MUST respond with the 409 Conflict
- *   status"; draft-12 the same, with the right offset) → ask.
+ *   status"; draft-12 the same, with the right offset) → ask; but fatal when its Upload-Offset is
+ *   the offset the PATCH was `sent` at (the offsets match: the server refuses for another reason).
  * - 460 Checksum Mismatch (tus §Checksum) → the chunk was discarded: retry from the server's
  *   offset, never counted as done.
  * - 404, 410 (tus §Expiration: "the Server SHOULD respond with the 410 Gone status") → start over.
@@ -99,8 +100,20 @@ function parseOffset(value: string | undefined): number | undefined {
 export function answerAction(
   answer: { status: number; headers: Record<string, string | undefined> },
   length: number,
+  sent?: { start: number; end: number },
 ): AnswerAction {
   const { status } = answer;
+  // A 409 to the completing PATCH (`sent` ends at the length) that names the offset it was sent
+  // at, or the one its bytes reached, is no offset mismatch: the server refuses to complete, e.g.
+  // ranged serve when the target appeared meanwhile.
+  const named = parseOffset(answer.headers['upload-offset']);
+  const completing = sent !== undefined && sent.end === length;
+  if (status === 409 && completing && (named === sent.start || named === sent.end))
+    return {
+      kind: 'fatal',
+      status,
+      why: 'the server refused to finish the upload (409): the target exists or cannot be written',
+    };
   if (status >= 200 && status <= 299) {
     const offset = parseOffset(answer.headers['upload-offset']);
     if (offset === undefined) return { kind: 'ask-offset', why: 'no Upload-Offset in the answer' };

@@ -164,7 +164,10 @@ async function storeBody(
   if (appended.kind === 'stored') {
     const completion = await completeIfDone(context, record, appended.offset);
     const refused = completionRefusal(completion);
-    if (refused !== undefined) return answer(req, res, 409, plan.headers, refused);
+    // The offset the bytes reached: the client tells this refusal from an offset mismatch.
+    const offset = { 'Upload-Offset': String(appended.offset) };
+    if (refused !== undefined)
+      return answer(req, res, 409, { ...plan.headers, ...offset }, refused);
     outcome = { kind: 'stored', offset: appended.offset };
   }
   const done = finishTusBody(plan, outcome);

@@ -108,7 +108,8 @@ export function createUploads(root: string, options: UploadOptions, dotfiles: bo
       answer(req, res, 400, {}, 'Bad Request: a file name must be UTF-8', { bodyUnread: true });
       return true;
     }
-    if (resolved.trailingSlash) {
+    // A folder (the served folder itself too) is never an upload's target.
+    if (resolved.trailingSlash || resolved.segments.length === 0) {
       answer(req, res, 405, { Allow: 'GET, HEAD' }, 'Method Not Allowed: a folder', {
         bodyUnread: true,
       });
