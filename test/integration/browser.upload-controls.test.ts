@@ -17,6 +17,7 @@ import { launchBrowser, waitFor } from '../helpers/browser.js';
 import { startServeCli } from '../helpers/cli.js';
 import { startTcpMeter } from '../helpers/tcp-meter.js';
 import { makeTree } from '../helpers/tree.js';
+import { quietFor } from '../helpers/wait.js';
 
 const TOKEN = 'controls-token-2';
 const MiB = 1024 * 1024;
@@ -78,10 +79,10 @@ test('Pause stops the upload within the chunk; Resume continues from the server 
     const now = await storedBytes(dir);
     const same = now === last;
     last = now;
-    await new Promise((r) => setTimeout(r, 300));
+    await quietFor(300);
     return same ? now : undefined;
   });
-  await new Promise((r) => setTimeout(r, 1_000));
+  await quietFor(1_000);
   assert.equal(await storedBytes(dir), settled, 'nothing more is sent while paused');
   assert.ok(settled < data.length);
   assert.equal(await page.getByRole('button', { name: 'Pause song.flac' }).isVisible(), false);

@@ -115,11 +115,13 @@ export class Upload {
     if (url === undefined) return this.#set('cancelled', 'cancelled');
     const token = this.#ctx.token();
     try {
-      const response = await fetch(url, {
-        method: 'DELETE',
-        headers: this.#headers(token ?? ''),
-        cache: 'no-store',
-      });
+      let response = await this.#terminate(url, token ?? '');
+      // A PATCH that was still on its way (aborted here, its bytes still in flight) can take the
+      // upload back from the DELETE (409: a newer request took over); the DELETE is asked again.
+      for (let i = 0; i < 5 && response.status === 409; i++) {
+        await sleep(200 * (i + 1), new AbortController().signal);
+        response = await this.#terminate(url, token ?? '');
+      }
       const ok = response.ok || response.status === 404 || response.status === 410;
       this.#set(
         'cancelled',
@@ -128,6 +130,10 @@ export class Upload {
     } catch {
       this.#set('cancelled', 'cancelled here; the server could not be reached to remove it');
     }
+  }
+
+  #terminate(url: string, token: string): Promise<Response> {
+    return fetch(url, { method: 'DELETE', headers: this.#headers(token), cache: 'no-store' });
   }
 
   async #run(token: string, signal: AbortSignal): Promise<void> {
