@@ -76,5 +76,10 @@ export async function completeIfDone(
   if (record.status !== 'active' || record.length === null || offset !== record.length) {
     return { kind: 'not-yet', record };
   }
-  return context.store.complete(record);
+  const completion = await context.store.complete(record);
+  // A target that appeared meanwhile (or a folder on the way that leads out) can never be
+  // replaced: the upload is terminated, so its resource no longer says offset = length (which a
+  // tus client reads as done); the client is told 409 now, and 410 if it asks again.
+  if (completion.kind !== 'complete') await context.store.end(record, 'terminated');
+  return completion;
 }
