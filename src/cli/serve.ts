@@ -299,6 +299,7 @@ async function runPrimary(
   cluster.schedulingPolicy = cluster.SCHED_NONE; // workers accept on the shared socket themselves
   let stopping = false;
   let announced = false;
+  const listening = new Set<Worker>();
   let restarts = 0;
   let failure: { message: string; usage: boolean } | undefined;
   const live = new Set<Worker>();
@@ -320,7 +321,10 @@ async function runPrimary(
       // A shutdown sent while this worker was still loading can arrive before it listens for
       // messages, and is then lost: say it again now that the worker is surely listening.
       if (message.type === 'listening' && stopping) worker.send({ type: 'shutdown' }, () => {});
-      if (message.type === 'listening' && !announced) {
+      if (message.type === 'listening') listening.add(worker);
+      // Said once every worker listens: before that, losing the only listening worker would close
+      // the shared socket (and with --port 0 its replacement would get another port).
+      if (message.type === 'listening' && !announced && listening.size >= count) {
         announced = true;
         process.stdout.write(`ranged: serving ${root} at ${message.url}/ with ${count} workers\n`);
         if (isEveryInterface(host)) void printLanUrls(host, message.url);
@@ -332,6 +336,7 @@ async function runPrimary(
     });
     worker.on('exit', (code, signal) => {
       live.delete(worker);
+      listening.delete(worker);
       if (!stopping && restarts < 10) {
         restarts++;
         say(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
