@@ -163,11 +163,24 @@ export class UploadServer {
     } else {
       headers['Upload-Complete'] = '?0';
     }
+    return this.#post(headers, 'create an upload', retries, signal);
+  }
+
+  /**
+   * A creation POST (a new upload, or tus concatenation's final): the new upload's URL, retried as
+   * creationAction() says; a refusal is an HttpStatusError saying what could not be done (`what`).
+   */
+  async #post(
+    headers: Record<string, string>,
+    what: string,
+    retries: Retries,
+    signal: AbortSignal,
+  ): Promise<string> {
     for (;;) {
       const answer = await this.#ask('POST', this.#url, headers, retries, signal);
       const action = creationAction(answer);
       if (action.kind === 'created') return new URL(action.location, this.#url).href;
-      const message = `Cannot create an upload at "${this.#url}": ${action.why}`;
+      const message = `Cannot ${what} at "${this.#url}": ${action.why}`;
       if (action.kind !== 'retry')
         throw new HttpStatusError(message, { status: answer.status, url: this.#url });
       await retries.after(
@@ -190,19 +203,7 @@ export class UploadServer {
       'Upload-Metadata': this.#metadata(state.file),
       'Content-Length': '0',
     };
-    const retries = this.#retries();
-    for (;;) {
-      const answer = await this.#ask('POST', this.#url, headers, retries, signal);
-      const action = creationAction(answer);
-      if (action.kind === 'created') return new URL(action.location, this.#url).href;
-      const message = `Cannot concatenate the uploads at "${this.#url}": ${action.why}`;
-      if (action.kind !== 'retry')
-        throw new HttpStatusError(message, { status: answer.status, url: this.#url });
-      await retries.after(
-        new StatusFailure(message, { status: answer.status, url: this.#url }, undefined),
-        signal,
-      );
-    }
+    return this.#post(headers, 'concatenate the uploads', this.#retries(), signal);
   }
 
   /** DELETE every upload of a stale state, so the target path is free (failures are ignored). */
