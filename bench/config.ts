@@ -13,7 +13,7 @@
  *   in the server sections (A/B of a change against the code before it, in the same run).
  */
 import { randomBytes } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export type SectionId =
@@ -176,4 +176,23 @@ export function fileLabel(size: number): string {
 
 export function sizeLabel(bytes: number): string {
   return bytes >= 1024 * MiB ? `${bytes / (1024 * MiB)} GiB` : `${bytes / MiB} MiB`;
+}
+
+/**
+ * The size a section writes in `dir`: `wanted` when at least `needed` bytes are free; else (with
+ * a note) the largest multiple of `step` in a `share`th of the free space, at most `wanted`. Below
+ * `min` the section cannot run.
+ */
+export async function fitSize(
+  dir: string,
+  wanted: number,
+  o: { needed: number; share: number; step: number; min: number; section: string },
+): Promise<{ size: number; note?: string }> {
+  const fs = await statfs(dir);
+  const free = fs.bavail * fs.bsize;
+  if (free >= o.needed) return { size: wanted };
+  const size = Math.min(wanted, Math.floor(free / o.share / o.step) * o.step);
+  const note = `only ${(free / 1024 ** 3).toFixed(1)} GiB free in ${dir}: ${sizeLabel(size)} instead of ${sizeLabel(wanted)}`;
+  if (size < o.min) throw new Error(`Cannot run the ${o.section} section: ${note}`);
+  return { size, note };
 }

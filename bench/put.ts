@@ -13,9 +13,9 @@
  * reported as not available and the two peers are still measured.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BenchConfig, sizeLabel, writeRandomFile } from './config.js';
+import { type BenchConfig, fitSize, sizeLabel, writeRandomFile } from './config.js';
 import { cliMain } from './hostile-kit.js';
 import {
   CLIENT_LABEL,
@@ -49,17 +49,6 @@ export interface PutContext {
   log: (line: string) => void;
 }
 
-/** The size to upload: the configured one, shrunk (with a note) when the disk is short. */
-async function pickSize(dir: string, wanted: number): Promise<{ size: number; note?: string }> {
-  const fs = await statfs(dir);
-  const free = fs.bavail * fs.bsize;
-  if (free >= wanted * FREE_FACTOR) return { size: wanted };
-  const size = Math.min(wanted, Math.floor(free / FREE_FACTOR / MiB) * MiB);
-  const note = `only ${(free / 1024 ** 3).toFixed(1)} GiB free in ${dir}: ${sizeLabel(size)} instead of ${sizeLabel(wanted)}`;
-  if (size < MIN_SIZE) throw new Error(`Cannot run the put section: ${note}`);
-  return { size, note };
-}
-
 /** Bytes under `dir` (what the server keeps besides the uploaded files). */
 async function bytesIn(dir: string): Promise<number> {
   let total = 0;
@@ -76,7 +65,13 @@ export async function putSection(ctx: PutContext): Promise<Section> {
   const stateHome = join(top, 'state');
   await mkdir(served, { recursive: true });
   await mkdir(stateHome, { recursive: true });
-  const { size, note } = await pickSize(top, config.putSize);
+  const { size, note } = await fitSize(top, config.putSize, {
+    needed: config.putSize * FREE_FACTOR,
+    share: FREE_FACTOR,
+    step: MiB,
+    min: MIN_SIZE,
+    section: 'put',
+  });
   if (note !== undefined) ctx.log(`  put: ${note}`);
   const section: Section = {
     id: 'put',

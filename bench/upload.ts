@@ -17,10 +17,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { type BenchConfig, sizeLabel, writeRandomFile } from './config.js';
+import { type BenchConfig, fitSize, sizeLabel, writeRandomFile } from './config.js';
 import { cliMain } from './hostile-kit.js';
 import { check, interleave, measurement, ratio, type Section } from './stats.js';
 import {
@@ -55,17 +55,6 @@ export interface UploadContext {
   /** Scratch folder of the run: the section's files go in a folder under it, removed at the end. */
   scratch: string;
   log: (line: string) => void;
-}
-
-/** The size to upload: the configured one, shrunk (with a note) when the disk has < 5 GiB free. */
-async function pickSize(dir: string, wanted: number): Promise<{ size: number; note?: string }> {
-  const fs = await statfs(dir);
-  const free = fs.bavail * fs.bsize;
-  if (free >= FREE_NEEDED) return { size: wanted };
-  const size = Math.min(wanted, Math.floor(free / 5 / CHUNK) * CHUNK);
-  const note = `only ${(free / 1024 ** 3).toFixed(1)} GiB free in ${dir}: ${sizeLabel(size)} instead of ${sizeLabel(wanted)}`;
-  if (size < MIN_SIZE) throw new Error(`Cannot run the upload section: ${note}`);
-  return { size, note };
 }
 
 export async function sha256(file: string): Promise<string> {
@@ -144,7 +133,13 @@ export async function uploadSection(ctx: UploadContext): Promise<Section> {
     bare: join(top, 'bare'),
   };
   for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
-  const { size, note } = await pickSize(top, config.uploadSize);
+  const { size, note } = await fitSize(top, config.uploadSize, {
+    needed: FREE_NEEDED,
+    share: 5,
+    step: CHUNK,
+    min: MIN_SIZE,
+    section: 'upload',
+  });
   if (note !== undefined) ctx.log(`  upload: ${note}`);
   const section: Section = {
     id: 'upload',
