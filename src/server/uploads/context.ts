@@ -7,8 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TokenCheck } from '../../core/upload/tus-plan.js';
 import { cut, endWith, isHttp2, originalUrl, type Request, type Response } from '../exchange.js';
-import type { FileUploadStore } from './file-store.js';
 import type { UploadLocks } from './locks.js';
+import type { UploadStore } from './store-types.js';
 
 export interface UploadOptions {
   /** The bearer token every upload request must carry (`Authorization: Bearer TOKEN`). */
@@ -58,7 +58,7 @@ export const UPLOAD_DEFAULTS = {
 export const TUS_ENDPOINT = '/.uploads/';
 
 export interface UploadContext {
-  store: FileUploadStore;
+  store: UploadStore;
   locks: UploadLocks;
   token: string;
   maxSize: number | undefined;

@@ -37,6 +37,8 @@ import type {
   FileStoreOptions,
   Loaded,
   NewUpload,
+  TargetCheck,
+  UploadStore,
 } from './store-types.js';
 
 export { newUploadId } from './record-files.js';
@@ -44,7 +46,7 @@ export type * from './store-types.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
-export class FileUploadStore {
+export class FileUploadStore implements UploadStore {
   readonly root: string;
   readonly path: string;
   readonly options: FileStoreOptions;
@@ -79,6 +81,14 @@ export class FileUploadStore {
   /** True if `id` could name an upload (checked before any path is built from it). */
   static isId(id: string): boolean {
     return ID_PATTERN.test(id);
+  }
+
+  isId(id: string): boolean {
+    return FileUploadStore.isId(id);
+  }
+
+  async checkTarget(target: readonly string[]): Promise<TargetCheck> {
+    return checkTarget(this.root, target, this.options.dotfiles);
   }
 
   #dir(id: string): string {

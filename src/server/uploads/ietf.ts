@@ -20,9 +20,8 @@ import {
 import { cut, endWith, isHttp2, type Request, type Response } from '../exchange.js';
 import { appendBody, completeIfDone, type Held, hold, statusOf } from './append.js';
 import { checkToken, hasBody, mountPrefix, TUS_ENDPOINT, type UploadContext } from './context.js';
-import { FileUploadStore, type Loaded, newUploadId } from './file-store.js';
+import { type Loaded, newUploadId } from './file-store.js';
 import { ietfHeaders, readIetfFields } from './ietf-fields.js';
-import { checkTarget } from './place.js';
 import { handlePut } from './put.js';
 
 /** What the planner's request and options start from. */
@@ -73,7 +72,7 @@ export async function handleIetfResource(
   if (base.token !== 'ok') return send(req, res, first);
   // Issue 12: a path that exists (or cannot be a file) is 409 before any byte is read; one that
   // another unfinished upload reserved shows up at store.create() below.
-  const checked = checkTarget(context.store.root, target, context.dotfiles);
+  const checked = await context.store.checkTarget(target);
   const plan = planIetfRequest(
     { ...request, targetTaken: checked.kind !== 'free' },
     undefined,
@@ -136,7 +135,7 @@ export async function handleIetfUpload(
   if (method === 'OPTIONS' || base.token !== 'ok' || first.status === 400) {
     return send(req, res, first);
   }
-  if (!FileUploadStore.isId(id)) return send(req, res, first);
+  if (!context.store.isId(id)) return send(req, res, first);
   const held = await hold(context, id);
   if (held === undefined) {
     return send(req, res, {
@@ -208,6 +207,16 @@ async function storeBody(
       headers: { ...plan.headers, Connection: 'close' },
       fields,
       reason: 'upload body stopped',
+    });
+  }
+  if (appended.kind === 'conflict') {
+    // Another server of the same bucket appended meanwhile: this body did not count.
+    const fields = { ...plan.fields, offset: appended.offset, complete: false };
+    return send(req, res, {
+      status: 409,
+      headers: plan.headers,
+      fields,
+      reason: 'another request appended to this upload meanwhile; ask for its offset (HEAD)',
     });
   }
   if (appended.kind === 'no-space') {

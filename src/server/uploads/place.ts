@@ -17,14 +17,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { type OpenedFolder, openFolderInside } from '../inside-root.js';
-
-export type TargetCheck =
-  /** Free: nothing at the target, and every folder on the way is a folder inside the root (or missing). */
-  | { kind: 'free' }
-  /** Something is at the target already (a file, a folder, a link). */
-  | { kind: 'exists' }
-  /** A folder on the way is a file, or leads outside the root. */
-  | { kind: 'blocked'; reason: string };
+import type { TargetCheck } from './store-types.js';
 
 /** Says whether an upload could be placed at `target` (no folder is created). */
 export function checkTarget(

@@ -66,6 +66,7 @@ export async function handlePut(
       await context.store.end(record, 'terminated');
       if (appended.kind === 'too-large')
         return refuse(413, `Content Too Large: the limit is ${limit} bytes`);
+      if (appended.kind === 'conflict') return refuse(409, 'Conflict: another request took over');
       if (appended.kind === 'no-space')
         return refuse(507, 'Insufficient Storage: the disk is full');
       return refuse(400, 'the body ended before Content-Length');

@@ -29,7 +29,7 @@ import {
   TUS_ENDPOINT,
   type UploadContext,
 } from './context.js';
-import { FileUploadStore, type Loaded, newUploadId } from './file-store.js';
+import { type Loaded, newUploadId } from './file-store.js';
 
 /** Handles a request to the tus endpoint (`id` undefined) or to the upload `id`. */
 export async function handleTus(
@@ -72,7 +72,7 @@ export async function handleTus(
     const allow = { 'Tus-Resumable': '1.0.0', Allow: 'OPTIONS, HEAD, PATCH, DELETE' };
     return send({ status: 405, headers: allow }, 'Method Not Allowed');
   }
-  if (!FileUploadStore.isId(id)) {
+  if (!context.store.isId(id)) {
     return send(
       { status: 404, headers: { 'Tus-Resumable': '1.0.0', 'Cache-Control': 'no-store' } },
       'unknown upload',
@@ -148,6 +148,17 @@ async function storeBody(
       408,
       { ...plan.headers, 'Upload-Offset': String(appended.offset), Connection: 'close' },
       'upload body stopped',
+    );
+  }
+  if (appended.kind === 'conflict') {
+    // Another server of the same bucket appended meanwhile: this body did not count.
+    return answer(
+      req,
+      res,
+      409,
+      { ...plan.headers, 'Upload-Offset': String(appended.offset) },
+      'Conflict: another request appended to this upload meanwhile; ask for its offset (HEAD)',
+      { bodyUnread: true },
     );
   }
   if (appended.kind === 'no-space') {
@@ -283,7 +294,7 @@ async function finalParts(
     const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').split('?')[0] ?? '';
     const at = path.lastIndexOf(TUS_ENDPOINT);
     const id = at === -1 ? '' : path.slice(at + TUS_ENDPOINT.length);
-    const loaded = FileUploadStore.isId(id) ? await context.store.load(id) : undefined;
+    const loaded = context.store.isId(id) ? await context.store.load(id) : undefined;
     if (loaded === undefined) return `unknown partial upload ${url}`;
     const r = loaded.record;
     if (r.concat?.kind !== 'partial') return `${url} is not a partial upload`;

@@ -23,6 +23,7 @@ import { FileUploadStore } from './file-store.js';
 import { handleIetfResource, handleIetfUpload } from './ietf.js';
 import { LocalLocks } from './locks.js';
 import { handlePut } from './put.js';
+import type { FileStoreOptions, UploadStore } from './store-types.js';
 import { startSweeper } from './sweeper.js';
 import { handleTus } from './tus.js';
 
@@ -34,21 +35,38 @@ export interface Uploads {
   close(): void;
 }
 
-/** The uploads of the served folder whose real path is `root`. */
-export function createUploads(root: string, options: UploadOptions, dotfiles: boolean): Uploads {
+/**
+ * Makes the store the uploads are kept in, from the store options; the file source's is
+ * FileUploadStore in `<root>/.ranged-uploads/`, the S3 source's keeps them in the bucket.
+ */
+export type StoreFactory = (options: FileStoreOptions) => UploadStore;
+
+/**
+ * The uploads of the served folder whose real path is `root` (kept in its `.ranged-uploads/`), or
+ * of the store `makeStore` makes.
+ */
+export function createUploads(
+  root: string | StoreFactory,
+  options: UploadOptions,
+  dotfiles: boolean,
+): Uploads {
   if (typeof options.token !== 'string' || options.token === '') {
     throw new TypeError('Cannot take uploads: the uploads option needs a token');
   }
   const now = options.now ?? Date.now;
   const maxUploads = options.maxUploads ?? UPLOAD_DEFAULTS.maxUploads;
-  const store = new FileUploadStore(root, {
+  const storeOptions: FileStoreOptions = {
     dotfiles,
     maxUploads,
     maxPendingBytes: options.maxPendingBytes,
     syncInterval: options.syncInterval ?? UPLOAD_DEFAULTS.syncInterval,
     now,
-  });
-  store.open();
+  };
+  const store: UploadStore =
+    typeof root === 'string' ? new FileUploadStore(root, storeOptions) : root(storeOptions);
+  // A store that cannot open fails every upload request (500), not the process.
+  const opened = Promise.resolve(store.open());
+  opened.catch(() => {});
   const context: UploadContext = {
     store,
     locks: options.locks ?? new LocalLocks(),
@@ -64,6 +82,7 @@ export function createUploads(root: string, options: UploadOptions, dotfiles: bo
   const stopSweeper = startSweeper(context);
 
   const handle = async (req: Request, res: Response): Promise<boolean> => {
+    await opened;
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
     const method = req.method ?? 'GET';
@@ -119,7 +138,13 @@ export function createUploads(root: string, options: UploadOptions, dotfiles: bo
     else await handlePut(context, req, res, resolved.segments);
     return true;
   };
-  return { handle, close: stopSweeper };
+  return {
+    handle,
+    close: () => {
+      stopSweeper();
+      store.close?.();
+    },
+  };
 }
 
 /**
