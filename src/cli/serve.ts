@@ -4,6 +4,7 @@ import { availableParallelism, networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseCorsPolicy } from '../core/cors.js';
 import { isEveryInterface, lanUrls } from '../core/lan-urls.js';
+import { isS3Url } from '../core/s3-location.js';
 import { UsageError } from '../errors.js';
 import { CLOSE_GRACE_MS, type ServerOptions, startServer } from '../server/server.js';
 import { loadTlsFiles } from '../server/tls.js';
@@ -12,10 +13,11 @@ import { UPLOAD_HELP, uploadOptions } from './serve-uploads.js';
 
 export { isEveryInterface } from '../core/lan-urls.js';
 
-export const SERVE_HELP = `Usage: ranged serve [DIR] [options]
+export const SERVE_HELP = `Usage: ranged serve [DIR | s3://BUCKET[/PREFIX]] [options]
 
-Serve the files in DIR (default: the current folder) over HTTP with full RFC 9110 byte-range
-support: single and multiple ranges, If-Range, strong ETags, 304/412/416, HEAD.
+Serve the files in DIR (default: the current folder), or the objects of an S3 bucket (Ceph RGW or
+any S3-compatible store), over HTTP with full RFC 9110 byte-range support: single and multiple
+ranges, If-Range, strong ETags, 304/412/416, HEAD.
 
 Options:
   -p, --port N        port to listen on; 0 picks a free one (default 8080)
@@ -37,6 +39,13 @@ Options:
       --cors [ORIGIN] let web pages on other origins read the files and seek in media (CORS):
                       any origin, or only ORIGIN when an http(s):// origin follows
                       (a word that is not one stays the folder: --cors ./dir)
+      --s3-endpoint URL
+                      the S3 store for an s3:// source (http://127.0.0.1:7480), addressed
+                      path-style; default AWS_ENDPOINT_URL, else AWS itself. Credentials and
+                      region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+                      AWS_SESSION_TOKEN and AWS_REGION (default us-east-1). s3://BUCKET/site
+                      serves the keys under site/ only. The store failing is answered 502, or
+                      504 after 10 s without an answer, with Retry-After.
   -h, --help          show this help
 
 ${UPLOAD_HELP}
@@ -115,6 +124,7 @@ export async function runServe(argv: string[]): Promise<number> {
       'send-timeout': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      's3-endpoint': { type: 'string' },
       uploads: { type: 'boolean' },
       'upload-token': { type: 'string' },
       'max-upload-size': { type: 'string' },
@@ -132,6 +142,10 @@ export async function runServe(argv: string[]): Promise<number> {
     );
   }
   const root = positionals[0] ?? '.';
+  const s3Endpoint = values['s3-endpoint'];
+  if (s3Endpoint !== undefined && !isS3Url(root)) {
+    throw new UsageError('Cannot use --s3-endpoint: the source is not an s3:// bucket');
+  }
   const port = values.port === undefined ? 8080 : parseWholeNumber('--port', values.port, 0, 65535);
   const host = values.host ?? '127.0.0.1';
   if (values.index !== undefined && (values.index === '' || /[/\\\0]/.test(values.index))) {
@@ -150,6 +164,7 @@ export async function runServe(argv: string[]): Promise<number> {
   if (uploads !== undefined && cluster.isWorker) uploads.options.locks = clusterLocks();
   const options: ServerOptions = {
     root,
+    ...(s3Endpoint === undefined ? {} : { s3Endpoint }),
     ...(tls === undefined ? {} : { tls }),
     ...(cors === undefined ? {} : { cors }),
     ...(uploads === undefined ? {} : { uploads: uploads.options }),

@@ -2,17 +2,17 @@
  * createHandler(): maps request paths to files below a root folder, safely, and serves them.
  * Works as a plain `node:http` request listener and as Connect/Express-style middleware.
  */
-import { lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ACTIVE_CONTENT_CSP, isActiveContent } from '../core/active-content.js';
 import { type CorsPolicy, parseCorsPolicy, planCors } from '../core/cors.js';
 import { resolveUrlPath } from '../core/url-path.js';
 import { cut, endWith, isHttp2, originalUrl, type Request, type Response } from './exchange.js';
-import { type Lease, OpenFileCache } from './file-cache.js';
-import { type FsPath, joinFsPath, openFolderInside, openInside } from './inside-root.js';
+import type { FsPath } from './inside-root.js';
 import { encodePathSegment } from './listing/entry.js';
 import { type ListingLimits, Listings } from './listing/listings.js';
-import { type ServeFileOptions, sendOpenFile, typeForPath } from './serve-file.js';
+import { type ServeFileOptions, typeForPath } from './serve-file.js';
+import { FileSource } from './sources/file.js';
+import { type Found, type ListedFolder, type Source, StoreUnavailable } from './sources/source.js';
 import { createUploads, type UploadOptions, type Uploads } from './uploads/uploads.js';
 
 export interface HandlerOptions extends Omit<ServeFileOptions, 'type'> {
@@ -81,60 +81,37 @@ function sendStatus(
  * - A folder without a trailing slash is redirected (301) to the slashed URL.
  * - With `next` (middleware), a 404 calls `next()` instead of answering.
  */
-export function createHandler(root: string, options: HandlerOptions = {}): Handler {
+export function createHandler(root: string | Source, options: HandlerOptions = {}): Handler {
   const index = options.index ?? 'index.html';
   const dotfiles = options.dotfiles ?? false;
-  const inside = { dotfiles };
-  let realRoot: string | undefined;
+  const source: Source =
+    typeof root === 'string'
+      ? new FileSource(root, { dotfiles, openFiles: options.openFiles ?? 64 })
+      : root;
 
   const cors = corsPolicy(options.cors);
-  const cache = new OpenFileCache({ max: options.openFiles ?? 64 });
   const listings = new Listings(options.listingLimits);
   let uploads: Uploads | undefined;
   if (options.uploads !== undefined) {
-    realRoot = realpathSync.native(root);
-    uploads = createUploads(realRoot, options.uploads, dotfiles);
+    uploads = createUploads(source.uploadStore(), options.uploads, dotfiles);
   }
-
-  /**
-   * Says what `names` lead to below the real root, without opening it. Without symlinks on the way
-   * (the common case), one lstat per name; with one, a stat of the whole path. This only sorts
-   * requests: whatever it says, the file or folder is checked again when it is opened.
-   */
-  const find = (base: string, names: readonly FsPath[]): Found => {
-    let path: FsPath = base;
-    let stats: Stats | undefined;
-    for (let i = 0; i < names.length; i++) {
-      path = joinFsPath(path, names[i] as FsPath);
-      stats = lstatSync(path);
-      if (stats.isSymbolicLink()) {
-        for (const rest of names.slice(i + 1)) path = joinFsPath(path, rest);
-        return classify(path, statSync(path));
-      }
-    }
-    return classify(path, stats ?? statSync(base));
-  };
 
   const handle = async (req: Request, res: Response, next?: NextFunction) => {
     const notFound = () => (next ? next() : sendStatus(res, 404, 'Not Found'));
     const failed = (error: unknown) => {
+      if (error instanceof StoreUnavailable) {
+        const text = error.status === 504 ? 'Gateway Timeout' : 'Bad Gateway';
+        return sendStatus(res, error.status, `${text}: the store behind this server failed`, {
+          'Retry-After': '5',
+        });
+      }
       if (isMissing(error)) return notFound();
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EACCES' || code === 'EPERM') return sendStatus(res, 403, 'Forbidden');
       if (next) return next(error);
       return sendStatus(res, 500, 'Internal Server Error');
     };
-    const serve = async (base: string, file: FoundFile, name: string) => {
-      let lease: Lease | undefined;
-      try {
-        lease = cache.acquire(cacheKey(file.path), file.stats, () => {
-          const opened = openInside(base, file.path, inside);
-          return opened.kind === 'file' ? opened : undefined;
-        });
-      } catch (error) {
-        return failed(error);
-      }
-      if (lease === undefined) return notFound();
+    const serve = async (file: Extract<Found, { kind: 'file' }>, name: string) => {
       const type = typeForPath(name);
       // An uploaded page must not run in this origin, where the listing page keeps the upload
       // token (sessionStorage): with uploads on, HTML, SVG and XML are sandboxed (opaque origin).
@@ -142,9 +119,9 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
         res.setHeader('Content-Security-Policy', ACTIVE_CONTENT_CSP);
       }
       try {
-        await sendOpenFile(req, res, lease, type, options);
-      } finally {
-        lease.release();
+        await source.send(req, res, file, type, options);
+      } catch (error) {
+        failed(error);
       }
     };
     if (cors !== undefined && answerCors(req, res, cors, uploads !== undefined)) return;
@@ -161,21 +138,18 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
     const names: FsPath[] = resolved.bytes?.map((b) => Buffer.from(b)) ?? resolved.segments;
 
     let found: Found;
-    let base: string;
     try {
-      realRoot ??= realpathSync.native(root);
-      base = realRoot;
-      found = find(base, names);
+      found = await source.find(names);
     } catch (error) {
       return failed(error);
     }
     if (found.kind === 'refused') return notFound();
-    if (found.kind === 'file') return serve(base, found, resolved.segments.at(-1) ?? '');
+    if (found.kind === 'file') return serve(found, resolved.segments.at(-1) ?? '');
 
     // A folder: checked (and, for a listing, held open) before anything about it is said.
-    let folder: ReturnType<typeof openFolderInside>;
+    let folder: ListedFolder | undefined;
     try {
-      folder = openFolderInside(base, found.path, inside);
+      folder = source.openFolder(found);
     } catch (error) {
       return failed(error);
     }
@@ -189,11 +163,11 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
       if (index !== false) {
         let indexFile: Found | undefined;
         try {
-          indexFile = find(base, [...names, index]);
+          indexFile = await source.find([...names, index]);
         } catch (error) {
           if (!isMissing(error)) return failed(error);
         }
-        if (indexFile?.kind === 'file') return await serve(base, indexFile, index);
+        if (indexFile?.kind === 'file') return await serve(indexFile, index);
       }
       if (options.listing === false) return notFound();
       const method = req.method ?? 'GET';
@@ -205,8 +179,6 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
       // (headers, url, method, writeHead, end, headersSent, destroy).
       await listings
         .send(req as IncomingMessage, res as ServerResponse, opened, resolved.segments, {
-          dotfiles,
-          root: base,
           uploads: uploads !== undefined,
         })
         .catch(failed);
@@ -223,7 +195,7 @@ export function createHandler(root: string, options: HandlerOptions = {}): Handl
   };
   return Object.assign(handler, {
     close: () => {
-      cache.close();
+      source.close();
       uploads?.close();
     },
   });
@@ -306,24 +278,6 @@ function slashRedirect(
   const last = path.slice(path.lastIndexOf('/') + 1);
   return `./${last}/${q === -1 ? '' : original.slice(q)}`;
 }
-
-/** The cache key for a path (raw-byte paths get a prefix no real path can start with). */
-function cacheKey(path: FsPath): string {
-  return typeof path === 'string' ? path : `\0${path.toString('latin1')}`;
-}
-
-function classify(path: FsPath, stats: Stats): Found {
-  if (stats.isFile()) return { kind: 'file', path, stats };
-  if (stats.isDirectory()) return { kind: 'folder', path };
-  return { kind: 'refused' }; // FIFOs, sockets, devices are never opened
-}
-
-interface FoundFile {
-  kind: 'file';
-  path: FsPath;
-  stats: Stats;
-}
-type Found = FoundFile | { kind: 'folder'; path: FsPath } | { kind: 'refused' };
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

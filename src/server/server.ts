@@ -9,19 +9,29 @@ import { createServer, Server as HttpServer, type IncomingMessage, type Server }
 import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { isS3Url } from '../core/s3-location.js';
 import { UsageError } from '../errors.js';
 import { expectContinue, isHttp2, type Request, type Response } from './exchange.js';
 import { H1Connections } from './h1-connections.js';
 import { H2Sessions } from './h2-sessions.js';
 import { createHandler, type HandlerOptions } from './handler.js';
+import type { Source } from './sources/source.js';
 import { createTlsServer, type TlsOptions } from './tls.js';
 
 /** How long close() lets in-flight responses finish by default, in ms. */
 export const CLOSE_GRACE_MS = 10_000;
 
 export interface ServerOptions extends HandlerOptions {
-  /** Folder to serve. @default '.' */
+  /**
+   * Folder to serve, or an S3 bucket as `s3://BUCKET[/PREFIX]` (credentials and region from the
+   * AWS_* variables; see `s3Endpoint`). @default '.'
+   */
   root?: string;
+  /**
+   * The S3 store's URL for an `s3://` root (Ceph RGW, MinIO, …), addressed path-style; wins over
+   * AWS_ENDPOINT_URL. @default AWS_ENDPOINT_URL, else AWS itself
+   */
+  s3Endpoint?: string;
   /** Address to listen on. @default '127.0.0.1' */
   host?: string;
   /** Port; 0 picks a free one. @default 8080 */
@@ -95,12 +105,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`Cannot listen: port must be an integer from 0 to 65535, got ${port}`);
   }
-  const rootStats = await stat(root).catch((cause: unknown) => {
-    throw new UsageError(`Cannot serve "${root}": no such folder`, { cause });
-  });
-  if (!rootStats.isDirectory()) throw new UsageError(`Cannot serve "${root}": not a folder`);
+  let source: string | Source = root;
+  if (isS3Url(root)) {
+    source = await openS3(root, options);
+  } else {
+    const rootStats = await stat(root).catch((cause: unknown) => {
+      throw new UsageError(`Cannot serve "${root}": no such folder`, { cause });
+    });
+    if (!rootStats.isDirectory()) throw new UsageError(`Cannot serve "${root}": not a folder`);
+  }
 
-  const handler = createHandler(root, options);
+  const handler = createHandler(source, options);
   const now = options.now ?? (() => performance.now());
   const log = options.log;
   const headersTimeout = options.headersTimeout ?? 20_000;
@@ -232,4 +247,30 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
   const scheme = options.tls === undefined ? 'http' : 'https';
   return { server, url: formatOrigin(host, address.port, scheme), close, closeAllConnections };
+}
+
+/**
+ * The S3 source of an `s3://` root, with its upload store when uploads are on. Loaded only here:
+ * serving a folder never loads the S3 client. A bad location, missing credentials or a store that
+ * cannot be reached is one UsageError line (exit 2).
+ */
+async function openS3(root: string, options: ServerOptions): Promise<Source> {
+  const [{ openS3Source }, { S3ConfigError }] = await Promise.all([
+    import('./sources/s3.js'),
+    import('./sources/s3-client.js'),
+  ]);
+  try {
+    const source = await openS3Source(root, {
+      endpoint: options.s3Endpoint,
+      dotfiles: options.dotfiles ?? false,
+    });
+    if (options.uploads !== undefined) {
+      const { s3UploadStore } = await import('./sources/s3-upload-store.js');
+      source.setUploadStore(s3UploadStore(source.conn, source.location));
+    }
+    return source;
+  } catch (error) {
+    if (error instanceof S3ConfigError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
 }

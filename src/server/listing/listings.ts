@@ -4,18 +4,15 @@
  * links (entry.ts) and the documents (html.ts, json.ts).
  *
  * A folder can hold 100,000 names, and many clients can ask for it at once, so a listing's cost is
- * bounded: a folder is read (and its entries stat'ed) in small synchronous batches with a yield to
- * other requests between them, at most `concurrent` folders are read at once, requests for a folder
+ * bounded: a folder is read by its source (sources/file.ts, sources/s3.ts) in batches with a yield
+ * to other requests between them, at most `concurrent` folders are read at once, requests for a folder
  * already being read share that read, entries are sorted in steps, at most `maxEntries` are read,
  * and a response carries one page (`pageSize` entries, `?page=N`).
  */
-import { type Dir, lstatSync, opendirSync, type Stats, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import { sortInSteps } from '../../core/sort-steps.js';
-import { fileETag } from '../../core/validators.js';
-import { joinFsPath, type OpenedFolder, statInside, UPLOAD_STORE_NAME } from '../inside-root.js';
-import { typeForPath } from '../serve-file.js';
+import type { ListedFolder } from '../sources/source.js';
 import { listingAssets } from './assets.js';
 import type { ListingEntry } from './entry.js';
 import { renderListingHtml } from './html.js';
@@ -37,16 +34,6 @@ export interface ListingLimits {
   queue?: number;
 }
 
-export interface ListingOptions {
-  /** List names that start with a dot. */
-  dotfiles: boolean;
-  /** The real root: symlinks are listed only if what they lead to is servable from it. */
-  root: string;
-  limits?: ListingLimits;
-}
-
-/** Entries stat'ed between two yields to other requests. */
-const BATCH = 256;
 /** Comparisons between two yields while sorting. */
 const SORT_BUDGET = 5_000;
 /** A folder of at least this many entries may be listed from a read this recent, in ms. */
@@ -55,7 +42,7 @@ const REUSE_MIN_ENTRIES = 1_000;
 
 /** One read of a folder, shared by the requests that come while it is fresh. */
 interface Snapshot {
-  /** Device, inode and change time of the folder when it was read. */
+  /** The folder's identity when it was read (device, inode and change time for a folder on disk). */
   identity: string;
   readAt: number;
   entries: ListingEntry[];
@@ -98,15 +85,15 @@ export class Listings {
   async send(
     req: IncomingMessage,
     res: ServerResponse,
-    folder: OpenedFolder,
+    folder: ListedFolder,
     segments: string[],
-    options: { dotfiles: boolean; root: string; uploads?: boolean },
+    options: { uploads?: boolean },
   ): Promise<void> {
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const query = q === -1 ? '' : (target.slice(q + 1).split('#')[0] ?? '');
     const sort = parseListingSort(query);
-    const snapshot = await this.#snapshot(folder, options);
+    const snapshot = await this.#snapshot(folder);
     if (snapshot === undefined) {
       if (res.headersSent) return void res.destroy();
       const text = 'Too many folder listings at once: retry in a moment\n';
@@ -162,13 +149,9 @@ export class Listings {
   }
 
   /** A read of the folder: one in progress or fresh enough to share, or a new one; undefined if busy. */
-  async #snapshot(
-    folder: OpenedFolder,
-    options: { dotfiles: boolean; root: string },
-  ): Promise<Snapshot | undefined> {
-    const stats = statSync(folder.path);
-    const identity = `${stats.dev}:${stats.ino}:${stats.mtimeMs}:${stats.ctimeMs}`;
-    const key = `${options.dotfiles ? '.' : ''}${folder.real}`;
+  async #snapshot(folder: ListedFolder): Promise<Snapshot | undefined> {
+    const identity = folder.identity();
+    const key = folder.key;
     const known = this.#snapshots.get(key);
     if (known !== undefined) {
       if (known.snapshot === undefined) return known.reading; // being read: share it
@@ -180,7 +163,7 @@ export class Listings {
       }
     }
     if (this.#running >= this.#concurrent && this.#waiting.length >= this.#queue) return undefined;
-    const reading = this.#read(folder, identity, options);
+    const reading = this.#read(folder, identity);
     const shared: Shared = { reading };
     this.#snapshots.set(key, shared);
     const forget = () => {
@@ -194,14 +177,10 @@ export class Listings {
     return reading;
   }
 
-  async #read(
-    folder: OpenedFolder,
-    identity: string,
-    options: { dotfiles: boolean; root: string },
-  ): Promise<Snapshot> {
+  async #read(folder: ListedFolder, identity: string): Promise<Snapshot> {
     await this.#turn();
     try {
-      const { entries, truncated } = await readEntries(folder, options, this.#maxEntries);
+      const { entries, truncated } = await folder.read(this.#maxEntries);
       return {
         identity,
         readAt: performance.now(),
@@ -254,105 +233,4 @@ async function runSteps<T>(steps: Generator<void, T, void>): Promise<T> {
     if (step.done) return step.value;
     await yieldToOthers();
   }
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const STORE_NAME = Buffer.from(UPLOAD_STORE_NAME);
-const lossy = new TextDecoder('utf-8');
-
-/**
- * Reads a folder into listing entries (unsorted). Skipped: dot names (unless `dotfiles`), entries
- * that are neither files nor folders, dangling symlinks and symlinks leading out of the root, and
- * names with a backslash (the handler refuses those as encoded separators, so their links could
- * never work). Names that are not valid UTF-8 are kept, with their bytes for the link.
- */
-async function readEntries(
-  folder: OpenedFolder,
-  options: { dotfiles: boolean; root: string },
-  max: number,
-): Promise<{ entries: ListingEntry[]; truncated: boolean }> {
-  // Node reads names as bytes with `encoding: 'buffer'`; @types/node knows only text names here.
-  const asBytes = { encoding: 'buffer', bufferSize: 1024 } as unknown as { bufferSize: number };
-  const dir: Dir = opendirSync(folder.path, asBytes);
-  const entries: ListingEntry[] = [];
-  let truncated = false;
-  const atRoot = folder.real === options.root;
-  try {
-    for (;;) {
-      let done = false;
-      for (let i = 0; i < BATCH; i++) {
-        const dirent = dir.readSync();
-        if (dirent === null) {
-          done = true;
-          break;
-        }
-        const raw = dirent.name as unknown as Buffer;
-        if ((!options.dotfiles && raw[0] === 0x2e) || raw.includes(0x5c)) continue;
-        // The upload store is never listed (issue 12), even with dotfiles.
-        if (atRoot && raw.equals(STORE_NAME)) continue;
-        if (entries.length >= max) {
-          truncated = true;
-          done = true;
-          break;
-        }
-        const entry = entryFor(folder.path, raw, options);
-        if (entry !== undefined) entries.push(entry);
-      }
-      if (done) break;
-      await yieldToOthers();
-    }
-  } finally {
-    dir.closeSync();
-  }
-  return { entries, truncated };
-}
-
-function entryFor(
-  dir: string,
-  raw: Buffer,
-  options: { dotfiles: boolean; root: string },
-): ListingEntry | undefined {
-  let stats: Stats | undefined;
-  try {
-    const path = joinFsPath(dir, raw);
-    stats = lstatSync(path);
-    // A symlink is listed only if it could be served: nothing about a target outside the root
-    // (not even its size or time) is shown.
-    if (stats.isSymbolicLink()) stats = statInside(options.root, path, options);
-  } catch {
-    return undefined; // a dangling symlink or a file removed meanwhile
-  }
-  if (stats === undefined) return undefined;
-  let name: string;
-  let bytes: Uint8Array | undefined;
-  try {
-    name = utf8.decode(raw);
-  } catch {
-    name = lossy.decode(raw);
-    bytes = new Uint8Array(raw);
-  }
-  const mtime = new Date(stats.mtimeMs).toISOString();
-  const extra = bytes === undefined ? {} : { bytes };
-  if (stats.isDirectory()) {
-    return {
-      name,
-      kind: 'directory',
-      size: null,
-      mtime,
-      type: 'inode/directory',
-      etag: null,
-      ...extra,
-    };
-  }
-  if (!stats.isFile()) return undefined;
-  return {
-    name,
-    kind: 'file',
-    size: stats.size,
-    mtime,
-    type: typeForPath(name),
-    // The same tag serveFile() sends for this file.
-    etag: fileETag({ size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino }),
-    ...extra,
-  };
 }

@@ -1,0 +1,415 @@
+/**
+ * The S3 source: `ranged serve s3://BUCKET[/PREFIX]` serves the objects of a bucket (Ceph RGW or
+ * any S3-compatible store) with the same answers as files: the pure core plans every status and
+ * header from the object's size, time and ETag, and the store is asked only for single byte ranges,
+ * each with `If-Match: <etag>` (Ceph RGW ignores If-Range and answers only the first of several
+ * ranges, FIELD.md; our core decides those).
+ *
+ * - An object replaced while it is served is never spliced: every body read carries If-Match, so a
+ *   replaced object answers 412. If nothing was sent yet, the object is looked at again and the
+ *   request answered for the new one; if bytes were sent, the connection is cut (the client sees a
+ *   short body and resumes with If-Range). Object metadata is cached for a moment (`metadataTtl`),
+ *   which is safe only because of that If-Match.
+ * - A folder is a key prefix ending in `/`, listed with a delimiter, page by page.
+ * - The store failing is 502 (it refused, or answered an error) or 504 (no answer within the
+ *   timeout, 10 s), with Retry-After; the next request tries again, so the server recovers by itself.
+ * - Keys under the upload store's prefix (`.ranged-uploads/`) are never served or listed.
+ */
+import type { Readable } from 'node:stream';
+import { setImmediate as yieldToOthers } from 'node:timers/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type BodyPart, type PlanOptions, planResponse } from '../../core/respond.js';
+import { keyFor, parseS3Location, type S3Location } from '../../core/s3-location.js';
+import { cut, isClosed, needsDrain, type Request, type Response, writeChunk } from '../exchange.js';
+import { type FsPath, UPLOAD_STORE_NAME } from '../inside-root.js';
+import type { ListingEntry } from '../listing/entry.js';
+import { randomBoundary, type ServeFileOptions, typeForPath } from '../serve-file.js';
+import type { StoreFactory } from '../uploads/uploads.js';
+import {
+  connectS3,
+  S3ConfigError,
+  type S3Connection,
+  type S3ConnectOptions,
+  s3Failure,
+} from './s3-client.js';
+import { type Found, type ListedFolder, missing, type Source, StoreUnavailable } from './source.js';
+
+export interface S3SourceOptions extends S3ConnectOptions {
+  /** Serve and list names that start with a dot. @default false */
+  dotfiles?: boolean;
+  /** How long an object's size, time and ETag are reused, in ms; 0: ask every time. @default 1000 */
+  metadataTtl?: number;
+}
+
+/** An object as the store described it. */
+interface ObjectInfo {
+  key: string;
+  size: number;
+  mtimeMs: number;
+  etag: string;
+}
+
+/** Objects (and folder checks) remembered at once: a bound on the metadata cache. */
+const CACHE_MAX = 10_000;
+/** Keys asked for in one list request (S3's maximum). */
+const LIST_PAGE = 1000;
+
+/** The S3 source of `url` (`s3://BUCKET[/PREFIX]`); checks the bucket can be reached first. */
+export async function openS3Source(url: string, options: S3SourceOptions = {}): Promise<S3Source> {
+  const parsed = parseS3Location(url);
+  if (parsed.kind === 'bad') throw new S3ConfigError(`Cannot serve ${url}: ${parsed.reason}`);
+  const conn = await connectS3(options);
+  const source = new S3Source(conn, parsed.location, options);
+  await source.check();
+  return source;
+}
+
+export class S3Source implements Source {
+  readonly conn: S3Connection;
+  readonly location: S3Location;
+  readonly #client: S3Client;
+  readonly #dotfiles: boolean;
+  readonly #ttl: number;
+  readonly #cache = new Map<string, { at: number; info: ObjectInfo | 'folder' | undefined }>();
+  #uploadStore: StoreFactory | undefined;
+
+  constructor(conn: S3Connection, location: S3Location, options: S3SourceOptions = {}) {
+    this.conn = conn;
+    this.location = location;
+    this.#client = conn.client;
+    this.#dotfiles = options.dotfiles ?? false;
+    this.#ttl = options.metadataTtl ?? 1000;
+  }
+
+  /** Where this source reads, for messages: `s3://bucket/prefix/ at http://endpoint`. */
+  get description(): string {
+    const at = this.conn.endpoint === undefined ? '' : ` at ${this.conn.endpoint}`;
+    return `s3://${this.location.bucket}/${this.location.prefix}${at}`;
+  }
+
+  /** Rejects with an S3ConfigError (one clear line) when the bucket cannot be used. */
+  async check(): Promise<void> {
+    const { sdk } = this.conn;
+    try {
+      await this.#client.send(new sdk.HeadBucketCommand({ Bucket: this.location.bucket }), {
+        abortSignal: AbortSignal.timeout(this.conn.timeout),
+      });
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+        ?.httpStatusCode;
+      const where = this.conn.endpoint ?? `the AWS endpoint of ${this.conn.region}`;
+      if (status === 404) {
+        throw new S3ConfigError(
+          `Cannot serve ${this.description}: no bucket "${this.location.bucket}"`,
+        );
+      }
+      if (status === 403 || status === 401) {
+        throw new S3ConfigError(
+          `Cannot serve ${this.description}: the store refused these credentials (${status})`,
+        );
+      }
+      const detail = (error as Error).message || (error as Error).name;
+      throw new S3ConfigError(`Cannot reach the S3 store at ${where}: ${detail}`);
+    }
+  }
+
+  /** Uses `factory` for uploads into this bucket (sources/s3-upload-store.ts). */
+  setUploadStore(factory: StoreFactory): void {
+    this.#uploadStore = factory;
+  }
+
+  uploadStore(): StoreFactory {
+    if (this.#uploadStore === undefined) {
+      throw new Error('Cannot take uploads into S3: no upload store was set');
+    }
+    return this.#uploadStore;
+  }
+
+  async find(names: readonly FsPath[]): Promise<Found> {
+    // S3 keys are UTF-8: a name that is not has no object.
+    if (names.some((n) => typeof n !== 'string')) throw missing('a name that is not UTF-8');
+    const segments = names as readonly string[];
+    // The upload store's state is never served, with or without dotfiles.
+    if (segments[0] === UPLOAD_STORE_NAME) return { kind: 'refused' };
+    if (segments.length === 0) return { kind: 'folder', folder: [] };
+    const key = keyFor(this.location, segments);
+    const info = await this.#stat(key);
+    if (info === 'folder') return { kind: 'folder', folder: [...segments] };
+    if (info === undefined) throw missing(key);
+    return { kind: 'file', file: info };
+  }
+
+  /** What `key` is: an object, a folder (keys below `key/`), or nothing; cached for a moment. */
+  async #stat(key: string, fresh = false): Promise<ObjectInfo | 'folder' | undefined> {
+    const now = performance.now();
+    const known = this.#cache.get(key);
+    if (!fresh && known !== undefined && now - known.at < this.#ttl) return known.info;
+    const { sdk } = this.conn;
+    let info: ObjectInfo | 'folder' | undefined;
+    try {
+      const head = await this.#client.send(
+        new sdk.HeadObjectCommand({ Bucket: this.location.bucket, Key: key }),
+      );
+      info = {
+        key,
+        size: head.ContentLength ?? 0,
+        mtimeMs: head.LastModified?.getTime() ?? 0,
+        etag: strongTag(head.ETag ?? ''),
+      };
+    } catch (error) {
+      const failure = s3Failure(error);
+      if (failure.kind !== 'missing') throw unavailable(error);
+      const listed = await this.#list(`${key}/`, undefined, 1);
+      info = (listed.KeyCount ?? 0) > 0 ? 'folder' : undefined;
+    }
+    if (this.#ttl > 0) {
+      this.#cache.delete(key);
+      if (this.#cache.size >= CACHE_MAX) {
+        const oldest = this.#cache.keys().next().value;
+        if (oldest !== undefined) this.#cache.delete(oldest);
+      }
+      this.#cache.set(key, { at: now, info });
+    }
+    return info;
+  }
+
+  async #list(prefix: string, token: string | undefined, max = LIST_PAGE) {
+    const { sdk } = this.conn;
+    try {
+      return await this.#client.send(
+        new sdk.ListObjectsV2Command({
+          Bucket: this.location.bucket,
+          Prefix: prefix,
+          Delimiter: '/',
+          MaxKeys: max,
+          ...(token === undefined ? {} : { ContinuationToken: token }),
+        }),
+      );
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async send(
+    req: Request,
+    res: Response,
+    found: Extract<Found, { kind: 'file' }>,
+    type: string,
+    options: ServeFileOptions,
+  ): Promise<void> {
+    let info = found.file as ObjectInfo;
+    const planOptions: PlanOptions = { boundary: randomBoundary };
+    if (options.maxRanges !== undefined) planOptions.maxRanges = options.maxRanges;
+    if (options.cacheControl !== undefined) planOptions.cacheControl = options.cacheControl;
+    const h = req.headers;
+    const facts = {
+      method: req.method ?? 'GET',
+      headers: {
+        range: h.range,
+        ifRange: joined(h['if-range']),
+        ifMatch: h['if-match'],
+        ifNoneMatch: h['if-none-match'],
+        ifModifiedSince: h['if-modified-since'],
+        ifUnmodifiedSince: h['if-unmodified-since'],
+      },
+    };
+    // A replaced object is met by If-Match before a byte is sent: look again, answer for it.
+    for (let attempt = 0; ; attempt++) {
+      const plan = planResponse(
+        facts,
+        { size: info.size, mtimeMs: info.mtimeMs, type, etag: info.etag },
+        planOptions,
+      );
+      if (req.method === 'HEAD' || plan.body.length === 0) {
+        res.writeHead(plan.status, plan.headers);
+        res.end();
+        return;
+      }
+      const slices = plan.body.filter(
+        (p): p is Extract<BodyPart, { start: number }> => 'start' in p,
+      );
+      let first: Readable;
+      try {
+        first = await this.#read(info, slices[0] as { start: number; end: number });
+      } catch (error) {
+        if (!(error instanceof ObjectChanged) || attempt >= 2) throw error;
+        const again = await this.#stat(info.key, true);
+        if (again === undefined || again === 'folder') throw missing(info.key);
+        info = again;
+        continue;
+      }
+      res.writeHead(plan.status, plan.headers);
+      await this.#writeBody(res, info, plan.body, first);
+      return;
+    }
+  }
+
+  /** A byte range of the object, only if it still has the ETag the plan was made for. */
+  async #read(info: ObjectInfo, range: { start: number; end: number }): Promise<Readable> {
+    const { sdk } = this.conn;
+    const whole = range.start === 0 && range.end === info.size - 1;
+    try {
+      const out = await this.#client.send(
+        new sdk.GetObjectCommand({
+          Bucket: this.location.bucket,
+          Key: info.key,
+          IfMatch: info.etag,
+          ...(whole ? {} : { Range: `bytes=${range.start}-${range.end}` }),
+        }),
+      );
+      return out.Body as Readable;
+    } catch (error) {
+      const failure = s3Failure(error);
+      if (failure.kind === 'changed' || failure.kind === 'missing') {
+        this.#cache.delete(info.key);
+        throw new ObjectChanged(info.key);
+      }
+      throw unavailable(error);
+    }
+  }
+
+  /**
+   * Writes the planned body: literal bytes as they are, each slice from the store, with
+   * backpressure. The head is sent: any failure now cuts the connection (a short body).
+   */
+  async #writeBody(res: Response, info: ObjectInfo, parts: BodyPart[], first: Readable) {
+    let pending: Readable | undefined = first;
+    try {
+      for (const part of parts) {
+        if (isClosed(res)) return;
+        if ('bytes' in part) {
+          if (!writeChunk(res, part.bytes) && !(await drained(res))) return;
+          continue;
+        }
+        const body: Readable = pending ?? (await this.#read(info, part));
+        pending = undefined;
+        const want = part.end - part.start + 1;
+        if ((await pipeBody(body, res)) !== want) return cut(res);
+      }
+      res.end();
+    } catch {
+      cut(res);
+    } finally {
+      pending?.destroy();
+    }
+  }
+
+  openFolder(found: Extract<Found, { kind: 'folder' }>): ListedFolder {
+    const segments = found.folder as string[];
+    const prefix = keyFor(this.location, segments, true);
+    const atRoot = segments.length === 0;
+    return {
+      key: `${this.#dotfiles ? '.' : ''}s3:${prefix}`,
+      // No cheap identity: a big listing is shared for the reuse window (2 s) whatever happens.
+      identity: () => 's3',
+      read: (max) => this.#readFolder(prefix, atRoot, max),
+      stillInside: () => true,
+      close: () => {},
+    };
+  }
+
+  async #readFolder(
+    prefix: string,
+    atRoot: boolean,
+    max: number,
+  ): Promise<{ entries: ListingEntry[]; truncated: boolean }> {
+    const entries: ListingEntry[] = [];
+    const usable = (name: string) =>
+      name !== '' &&
+      !name.includes('\\') &&
+      (this.#dotfiles || !name.startsWith('.')) &&
+      !(atRoot && name === UPLOAD_STORE_NAME);
+    let token: string | undefined;
+    for (;;) {
+      const page = await this.#list(prefix, token);
+      for (const common of page.CommonPrefixes ?? []) {
+        const name = (common.Prefix ?? '').slice(prefix.length, -1);
+        if (!usable(name)) continue;
+        if (entries.length >= max) return { entries, truncated: true };
+        entries.push({
+          name,
+          kind: 'directory',
+          size: null,
+          mtime: new Date(0).toISOString(),
+          type: 'inode/directory',
+          etag: null,
+        });
+      }
+      for (const object of page.Contents ?? []) {
+        const name = (object.Key ?? '').slice(prefix.length);
+        if (!usable(name)) continue; // '' is the folder's own marker object
+        if (entries.length >= max) return { entries, truncated: true };
+        entries.push({
+          name,
+          kind: 'file',
+          size: object.Size ?? 0,
+          mtime: (object.LastModified ?? new Date(0)).toISOString(),
+          type: typeForPath(name),
+          etag: strongTag(object.ETag ?? ''),
+        });
+      }
+      token = page.NextContinuationToken;
+      if (!page.IsTruncated || token === undefined) return { entries, truncated: false };
+      await yieldToOthers();
+    }
+  }
+
+  close(): void {
+    this.#client.destroy();
+  }
+}
+
+class ObjectChanged extends Error {}
+
+/** The error to answer for a failed store request: 404 for a missing object, else 502/504. */
+function unavailable(error: unknown): Error {
+  const failure = s3Failure(error);
+  if (failure.kind === 'missing') return missing('the object');
+  if (failure.kind === 'timeout') return new StoreUnavailable(504, failure.detail);
+  if (failure.kind === 'refused') return new StoreUnavailable(502, failure.detail);
+  return new StoreUnavailable(502, 'the object changed meanwhile');
+}
+
+/** S3 ETags are quoted; a store that left the quotes off still gets a valid entity-tag. */
+function strongTag(etag: string): string {
+  const tag = etag.startsWith('W/') ? etag.slice(2) : etag;
+  return tag.startsWith('"') ? tag : `"${tag}"`;
+}
+
+function joined(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** Resolves true once the response can take more, false if it closed first. */
+function drained(res: Response): Promise<boolean> {
+  if (isClosed(res)) return Promise.resolve(false);
+  if (!needsDrain(res)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
+
+/** Copies a store body to the response; the bytes copied (fewer if either side stopped). */
+async function pipeBody(body: Readable, res: Response): Promise<number> {
+  let copied = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      if (isClosed(res)) break;
+      copied += chunk.length;
+      if (!writeChunk(res, chunk) && !(await drained(res))) break;
+    }
+  } catch {
+    // The store stalled or reset: the caller cuts the response.
+  } finally {
+    body.destroy();
+  }
+  return copied;
+}
