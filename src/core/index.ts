@@ -18,6 +18,7 @@ export * from './range.js';
 export * from './request-headers.js';
 export * from './respond.js';
 export * from './resume.js';
+export * from './s3-location.js';
 export * from './segments.js';
 export * from './sort-steps.js';
 export * from './upload/filename.js';
