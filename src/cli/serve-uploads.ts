@@ -10,8 +10,9 @@ export const UPLOAD_HELP = `Uploads (off unless --uploads is given):
                       expiration, concatenation), the IETF resumable-upload draft (interop
                       versions 6 and 9) and plain PUT on a file's path (curl -T). A file
                       appears at its path only once every byte is there; an existing file is
-                      never replaced (409). Unfinished uploads live in DIR/.ranged-uploads/,
-                      never served or listed
+                      never replaced (409). Unfinished uploads live in DIR/.ranged-uploads/
+                      (for s3://, in the bucket under PREFIX/.ranged-uploads/, so every server
+                      of the bucket can continue any upload), never served or listed
       --upload-token TOKEN
                       the bearer token every upload request needs (Authorization: Bearer
                       TOKEN); also read from RANGED_UPLOAD_TOKEN; without either, a random one

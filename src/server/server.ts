@@ -32,6 +32,11 @@ export interface ServerOptions extends HandlerOptions {
    * AWS_ENDPOINT_URL. @default AWS_ENDPOINT_URL, else AWS itself
    */
   s3Endpoint?: string;
+  /**
+   * For an `s3://` root: the longest wait for the store's answer, in ms; then the request is
+   * answered 504 with Retry-After. @default 10_000
+   */
+  s3Timeout?: number;
   /** Address to listen on. @default '127.0.0.1' */
   host?: string;
   /** Port; 0 picks a free one. @default 8080 */
@@ -263,6 +268,7 @@ async function openS3(root: string, options: ServerOptions): Promise<Source> {
     const source = await openS3Source(root, {
       endpoint: options.s3Endpoint,
       dotfiles: options.dotfiles ?? false,
+      ...(options.s3Timeout === undefined ? {} : { timeout: options.s3Timeout }),
     });
     if (options.uploads !== undefined) {
       const { s3UploadStore } = await import('./sources/s3-upload-store.js');

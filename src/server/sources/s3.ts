@@ -225,12 +225,16 @@ export class S3Source implements Source {
         res.end();
         return;
       }
-      const slices = plan.body.filter(
-        (p): p is Extract<BodyPart, { start: number }> => 'start' in p,
-      );
+      const slice = plan.body.find((p): p is Extract<BodyPart, { start: number }> => 'start' in p);
+      if (slice === undefined) {
+        // Only literal bytes (a 405, 412 or 416 text): nothing to read from the store.
+        res.writeHead(plan.status, plan.headers);
+        await this.#writeBody(res, info, plan.body, undefined);
+        return;
+      }
       let first: Readable;
       try {
-        first = await this.#read(info, slices[0] as { start: number; end: number });
+        first = await this.#read(info, slice);
       } catch (error) {
         if (!(error instanceof ObjectChanged) || attempt >= 2) throw error;
         const again = await this.#stat(info.key, true);
@@ -272,8 +276,13 @@ export class S3Source implements Source {
    * Writes the planned body: literal bytes as they are, each slice from the store, with
    * backpressure. The head is sent: any failure now cuts the connection (a short body).
    */
-  async #writeBody(res: Response, info: ObjectInfo, parts: BodyPart[], first: Readable) {
-    let pending: Readable | undefined = first;
+  async #writeBody(
+    res: Response,
+    info: ObjectInfo,
+    parts: BodyPart[],
+    first: Readable | undefined,
+  ) {
+    let pending = first;
     try {
       for (const part of parts) {
         if (isClosed(res)) return;
