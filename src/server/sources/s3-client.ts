@@ -54,6 +54,10 @@ export async function connectS3(options: S3ConnectOptions = {}): Promise<S3Conne
   }
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
   const timeout = options.timeout ?? 10_000;
+  // The SDK warns on every start under Node 20 that its releases after January 2027 need Node 22:
+  // the version this package locks runs on Node 20, and the warning would be a second line on
+  // every `ranged serve s3://…` start. Whoever sets the variable keeps their choice.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [sdk, { Agent }, { Agent: HttpsAgent }] = await Promise.all([
     import('@aws-sdk/client-s3'),
     import('node:http'),
@@ -79,6 +83,8 @@ export async function connectS3(options: S3ConnectOptions = {}): Promise<S3Conne
     requestHandler: {
       connectionTimeout: Math.min(timeout, 5_000),
       requestTimeout: timeout,
+      // Without it the handler only logs a warning when the store stays silent.
+      throwOnRequestTimeout: true,
       httpAgent: new Agent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),
     },
@@ -111,6 +117,10 @@ export function s3Failure(error: unknown): S3Failure {
   const code = e?.code ?? '';
   // As nginx answers for its upstreams: a store that did not answer in time is 504; one that
   // refused the connection or answered with an error is 502.
+  // The SDK names a reset connection a TimeoutError too: the code tells them apart.
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code)) {
+    return { kind: 'refused', detail };
+  }
   if (name === 'TimeoutError' || name === 'AbortError' || code === 'ETIMEDOUT') {
     return { kind: 'timeout', detail };
   }
