@@ -1,9 +1,11 @@
 /**
  * What a run measures and how long it takes, from the environment:
  * - `BENCH_QUICK=1`: a 1-2 minute smoke run (3 rounds, 1 s wrk runs, 256 MiB instead of 1 GiB).
- * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle,linearity,journal,hostile,tls,upload,put`:
- *   run only these sections (all of them by default). `hostile`, `upload` and `put` need neither
- *   the shared fixtures nor the shared servers, so `BENCH_ONLY=hostile,upload,put` starts neither.
+ * - `BENCH_ONLY=small,big,multipart,get,scaling,throttle,linearity,journal,hostile,tls,upload,put,s3`:
+ *   run only these sections (all of them by default). `hostile`, `upload`, `put` and `s3` need
+ *   neither the shared fixtures nor the shared servers, so `BENCH_ONLY=hostile,upload,put,s3`
+ *   starts neither. `s3` starts a throwaway Ceph cluster (scripts/ceph.ts) and is reported as
+ *   skipped where the Ceph packages are not installed.
  * - `BENCH_ROUNDS=N`, `BENCH_SECONDS=S`: override the number of rounds and the wrk run length.
  * - `BENCH_H2_LOADER=node`: the tls section's HTTP/2 load from the Node generator in h2.ts even
  *   when h2load (Debian's nghttp2-client) is installed; without h2load it is used anyway.
@@ -28,7 +30,8 @@ export type SectionId =
   | 'hostile'
   | 'tls'
   | 'upload'
-  | 'put';
+  | 'put'
+  | 's3';
 export const SECTIONS: readonly SectionId[] = [
   'small',
   'big',
@@ -42,6 +45,7 @@ export const SECTIONS: readonly SectionId[] = [
   'tls',
   'upload',
   'put',
+  's3',
 ];
 
 const MiB = 1024 * 1024;
@@ -84,6 +88,10 @@ export interface BenchConfig {
   uploadSize: number;
   /** The file the put section uploads with each client (1 GiB; 128 MiB in BENCH_QUICK). */
   putSize: number;
+  /** The object the s3 section GETs whole (256 MiB; 64 MiB in BENCH_QUICK). */
+  s3GetSize: number;
+  /** The file the s3 section uploads into the bucket (1 GiB; 128 MiB in BENCH_QUICK). */
+  s3UploadSize: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
@@ -117,6 +125,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
       : [MiB, 16 * MiB, 256 * MiB, 1024 * MiB, 4096 * MiB],
     uploadSize: quick ? 128 * MiB : 1024 * MiB,
     putSize: quick ? 128 * MiB : 1024 * MiB,
+    s3GetSize: quick ? 64 * MiB : 256 * MiB,
+    s3UploadSize: quick ? 128 * MiB : 1024 * MiB,
   };
 }
 

@@ -215,3 +215,41 @@ export async function cpuSeconds(pid: number | undefined): Promise<number> {
     return Number.NaN;
   }
 }
+
+/**
+ * CPU time (user + system) of this process's children that have exited and been waited for
+ * (cutime + cstime of /proc/self/stat), in seconds. Its growth over a run is the CPU of the
+ * commands that ran to completion meanwhile (curl, wrk, a client in a child process); servers
+ * that keep running are not in it.
+ */
+export async function reapedChildrenCpuSeconds(): Promise<number> {
+  try {
+    const stat = await readFile('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / userHz();
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * CPU time the whole machine has spent busy (all cores: user, nice, system, irq, softirq, steal of
+ * /proc/stat), in seconds. Its growth over a run, less that of the processes measured, is what
+ * other work on a shared machine took meanwhile.
+ */
+export async function machineBusySeconds(): Promise<number> {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+    const [user, nice, system, , , irq, softirq, steal] = line
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    return (
+      ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) /
+      userHz()
+    );
+  } catch {
+    return Number.NaN;
+  }
+}

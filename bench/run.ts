@@ -18,6 +18,7 @@ import { linearity } from './linearity.js';
 import { type RunningPeer, type ServerName, startNginx, startNodePeer } from './peers.js';
 import { cleanup, installCleanupHandlers, peakRss, trackDir } from './procs.js';
 import { putSection } from './put.js';
+import { s3Section } from './s3.js';
 import { scalingConnections } from './scaling.js';
 import { bigTransfers, multipartRanges, type ServeContext, smallRanges } from './serve.js';
 import { formatNumber, formatRatio, measurement, type Section } from './stats.js';
@@ -146,8 +147,9 @@ async function main(): Promise<number> {
   log(
     `ranged bench: ${config.quick ? 'quick' : 'full'} run, sections ${config.sections.join(', ')}, temp ${tmp}`,
   );
-  // The hostile, upload and put sections bring their own files and servers; the others share these.
-  const own: readonly string[] = ['hostile', 'upload', 'put'];
+  // The hostile, upload, put and s3 sections bring their own files and servers; the others share
+  // these.
+  const own: readonly string[] = ['hostile', 'upload', 'put', 's3'];
   const shared = config.sections.some((id) => !own.includes(id));
   const fixtures: Fixtures | undefined = shared ? await writeFixtures(root, config) : undefined;
   if (fixtures !== undefined) {
@@ -200,6 +202,9 @@ async function main(): Promise<number> {
     }
     if (config.sections.includes('put')) {
       steps.push(['put', () => putSection({ config, scratch, log })]);
+    }
+    if (config.sections.includes('s3')) {
+      steps.push(['s3', () => s3Section({ config, scratch, log })]);
     }
     for (const [id, step] of steps) {
       log(`section ${id}`);

@@ -35,9 +35,15 @@ async function startChild(
   name: UploadName,
   args: string[],
   pattern: RegExp,
+  env?: NodeJS.ProcessEnv,
 ): Promise<{ server: UploadServer; match: string }> {
   // stdin is a pipe: upload-child.js exits when it closes (ranged serve ignores it).
-  const child = track(spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+  const child = track(
+    spawn(process.execPath, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(env === undefined ? {} : { env }),
+    }),
+  );
   const watchdog = track(
     spawn('/bin/sh', ['-c', `read _ignored; kill ${child.pid} 2>/dev/null`], {
       stdio: ['pipe', 'ignore', 'ignore'],
@@ -129,8 +135,20 @@ export async function startRangedUploads(
   dir: string,
   token: string,
 ): Promise<UploadServer> {
-  const args = [main, 'serve', dir, '--uploads', '--upload-token', token, '--port', '0', '--quiet'];
-  const { server, match } = await startChild('ranged', args, /(http:\/\/127\.0\.0\.1:\d+)/);
+  return startRangedServe(main, [dir, '--uploads', '--upload-token', token]);
+}
+
+/**
+ * `ranged serve ARGS --port 0 --quiet` with `env` (default: this process's), e.g. an s3:// source
+ * with the AWS variables. Throws a StartError with the exit code if it exits before it is ready.
+ */
+export async function startRangedServe(
+  main: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<UploadServer> {
+  const argv = [main, 'serve', ...args, '--port', '0', '--quiet'];
+  const { server, match } = await startChild('ranged', argv, /(http:\/\/127\.0\.0\.1:\d+)/, env);
   server.origin = match;
   return server;
 }

@@ -59,6 +59,14 @@ export interface CephOptions {
   signal?: AbortSignal;
   /** Lines appended to ceph.conf, e.g. `[client.rgw]\nrgw gc obj min wait = 60`. */
   extraConfig?: string;
+  /**
+   * Turns Nagle's algorithm off on radosgw's connections (beast's `tcp_nodelay=1`). Without it,
+   * every request after the first on a keep-alive connection waits ~40 ms: radosgw sends a
+   * response's head and body in separate writes, and the body waits for the ACK of the head, which
+   * the client delays (measured on 16.2: 44 ms per 1 KiB range over one connection, 2 ms with it).
+   * @default false
+   */
+  rgwTcpNoDelay?: boolean;
 }
 
 export const CEPH_ACCESS_KEY_ID = 'RANGEDTESTACCESSKEY0';
@@ -356,7 +364,14 @@ async function exitsWithin(daemon: Daemon, ms: number): Promise<boolean> {
   }
 }
 
-function config(dir: string, fsid: string, monPort: number, rgwPort: number, memstore: number) {
+function config(
+  dir: string,
+  fsid: string,
+  monPort: number,
+  rgwPort: number,
+  memstore: number,
+  noDelay: boolean,
+) {
   return `# A throwaway cluster made by scripts/ceph.ts; everything lives in this folder.
 [global]
 fsid = ${fsid}
@@ -403,7 +418,7 @@ public addr = 127.0.0.1
 cluster addr = 127.0.0.1
 
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:${rgwPort}
+rgw frontends = beast endpoint=127.0.0.1:${rgwPort}${noDelay ? ' tcp_nodelay=1' : ''}
 rgw data = ${dir}/rgw
 rgw dynamic resharding = false
 # No lifecycle thread: it sleeps in 5 s steps, which held radosgw's SIGTERM for up to 10 s.
@@ -455,7 +470,14 @@ export async function startCeph(options: CephOptions = {}): Promise<Ceph> {
     await Promise.all(['run', 'log', 'mon', 'osd', 'rgw', 'crash'].map((d) => mkdir(join(dir, d))));
     const [monPort = 0, rgwPort = 0] = await freePorts(2);
     const conf = cluster.conf;
-    const text = config(dir, randomUUID(), monPort, rgwPort, memstore);
+    const text = config(
+      dir,
+      randomUUID(),
+      monPort,
+      rgwPort,
+      memstore,
+      options.rgwTcpNoDelay ?? false,
+    );
     await writeFile(conf, `${text}${options.extraConfig ?? ''}\n`);
     const keyring = join(dir, 'keyring');
     const keys: [string, Record<string, string>][] = [
