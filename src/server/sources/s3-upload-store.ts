@@ -32,9 +32,10 @@
  * won). CompleteMultipartUpload and CopyObject ignore `If-None-Match: *`: the target is checked
  * with HeadObject just before (another ranged upload cannot race for it: the reservation).
  *
- * Memory: an append holds one part buffer (8 MiB, more when the declared length needs more than
- * 9,000 parts) and one piece of the body; at most MAX_APPENDS appends run at once per process, the
- * others wait for a slot with their body unread (the minimum-speed watch may cut them off: 408,
+ * Memory: an append holds one part buffer (8 MiB; more when the declared length needs more than
+ * 9,000 parts, or past 16 GiB of an unknown length: partSizeFor()) and one piece of the body. The part buffers of one process stay within
+ * MAX_APPEND_BYTES (128 MiB: 16 appends of 8 MiB parts; one append with a larger part runs alone):
+ * the others wait in order with their body unread (the minimum-speed watch may cut them off: 408,
  * nothing lost).
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -74,8 +75,8 @@ export const PART_SIZE = 8 * MiB;
 const MAX_PARTS = 10_000;
 /** The parts a declared length is planned for. */
 const PLANNED_PARTS = 9_000;
-/** Appends running at once in this process (each holds a part buffer). */
-export const MAX_APPENDS = 16;
+/** The part buffers of the appends running at once in this process: 16 of the usual size. */
+export const MAX_APPEND_BYTES = 16 * PART_SIZE;
 /** A completion begun by a server that did not finish it within this long may be taken over. */
 const COMPLETING_LEASE_MS = 60_000;
 /** A reservation this young whose upload has no state yet belongs to a creation under way. */
@@ -138,58 +139,82 @@ class Conflict extends Error {
   override name = 'Conflict';
 }
 
-/** Counts the appends running in this process; the others wait in order. */
-class Slots {
-  #free: number;
-  readonly #waiting: (() => void)[] = [];
+/**
+ * The part buffers of the appends running in this process: at most `limit` bytes together (one
+ * append alone may go past it); the others wait in order.
+ */
+export class BufferBudget {
+  readonly limit: number;
+  #used = 0;
+  readonly #waiting: { bytes: number; grant(): void }[] = [];
 
-  constructor(count: number) {
-    this.#free = count;
+  constructor(limit: number) {
+    this.limit = limit;
   }
 
-  /** A slot's release, or undefined when `signal` aborted first. */
-  async take(signal: AbortSignal): Promise<(() => void) | undefined> {
+  /** Takes `bytes`; their release, or undefined when `signal` aborted first. */
+  async take(bytes: number, signal: AbortSignal): Promise<(() => void) | undefined> {
     if (signal.aborted) return undefined;
-    if (this.#free === 0) {
+    if (this.#waiting.length === 0 && this.#fits(bytes)) {
+      this.#used += bytes;
+    } else {
       const granted = await new Promise<boolean>((resolve) => {
-        const grant = () => {
-          signal.removeEventListener('abort', abort);
-          resolve(true);
+        const waiter = {
+          bytes,
+          grant: () => {
+            signal.removeEventListener('abort', abort);
+            resolve(true);
+          },
         };
         const abort = () => {
-          const at = this.#waiting.indexOf(grant);
+          const at = this.#waiting.indexOf(waiter);
           if (at !== -1) this.#waiting.splice(at, 1);
           resolve(false);
+          this.#pump();
         };
         signal.addEventListener('abort', abort, { once: true });
-        this.#waiting.push(grant);
+        this.#waiting.push(waiter);
       });
       if (!granted) return undefined;
-    } else {
-      this.#free--;
     }
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.#waiting.shift();
-      if (next === undefined) this.#free++;
-      else next();
+      this.#used -= bytes;
+      this.#pump();
     };
+  }
+
+  #fits(bytes: number): boolean {
+    return this.#used === 0 || this.#used + bytes <= this.limit;
+  }
+
+  /** Grants the waiters in order while they fit. */
+  #pump(): void {
+    for (;;) {
+      const next = this.#waiting[0];
+      if (next === undefined || !this.#fits(next.bytes)) return;
+      this.#waiting.shift();
+      this.#used += next.bytes;
+      next.grant();
+    }
   }
 }
 
-/** One table per process: every S3 upload store of it shares the bound. */
-const appendSlots = new Slots(MAX_APPENDS);
+/** One budget per process: every S3 upload store of it shares the bound. */
+const appendBudget = new BufferBudget(MAX_APPEND_BYTES);
 
 /**
- * The part size for an upload of `length` bytes (null: not declared yet) whose next part is
- * `next`: 8 MiB, more when the length needs more than 9,000 parts (whole MiB); an unknown length
- * doubles it every 2,000 parts (8 to 128 MiB, about 490 GB in 10,000 parts).
+ * The part size for an upload of `length` bytes (null: not declared yet) at `offset`: 8 MiB, more
+ * when the length needs more than 9,000 parts (whole MiB); with an unknown length it doubles at
+ * 16, 48, 112 and 240 GiB (2,048 parts each, then 128 MiB: about 466 GiB in 10,000 parts).
  */
-export function partSizeFor(length: number | null, next: number): number {
+export function partSizeFor(length: number | null, offset: number): number {
   if (length !== null) return Math.max(PART_SIZE, Math.ceil(length / PLANNED_PARTS / MiB) * MiB);
-  return PART_SIZE * 2 ** Math.min(4, Math.floor((next - 1) / 2_000));
+  const GiB = 1024 * MiB;
+  const step = [16, 48, 112, 240].filter((at) => offset >= at * GiB).length;
+  return PART_SIZE * 2 ** step;
 }
 
 /** The ETag S3 gives a multipart object: the MD5 of the parts' MD5s, then `-COUNT`. */
@@ -722,7 +747,8 @@ export class S3UploadStore implements UploadStore {
     body: AsyncIterable<Uint8Array>,
     options: AppendOptions,
   ): Promise<{ record: UploadRecord; appended: Appended }> {
-    const release = await appendSlots.take(options.signal);
+    const bytes = partSizeFor(record.length, offset);
+    const release = await appendBudget.take(bytes, options.signal);
     if (release === undefined) return { record, appended: { kind: 'interrupted', offset } };
     try {
       return await this.#append(record, offset, body, options);
@@ -748,12 +774,18 @@ export class S3UploadStore implements UploadStore {
     }
     const token = newRev();
     const oldTail = state.tail;
-    const partSize = Math.max(
-      partSizeFor(state.record.length, state.parts.length + 1),
-      oldTail?.size ?? 0,
-    );
-    const buffer = Buffer.allocUnsafe(partSize);
+    // A tail above the part size (a length declared after it was written) is one part.
+    const partSize = Math.max(partSizeFor(state.record.length, offset), oldTail?.size ?? 0);
+    let buffer = Buffer.allocUnsafe(partSize);
     let fill = 0;
+    /** Where the next part starts in the upload (the old tail's bytes are the first part's). */
+    let partStart = offset - (oldTail?.size ?? 0);
+    /** With an unknown length, the part grows past 16 GiB (partSizeFor()): a larger buffer. */
+    const grow = () => {
+      partStart += buffer.length;
+      const want = partSizeFor(state.record.length, partStart);
+      if (want > buffer.length) buffer = Buffer.allocUnsafe(want);
+    };
     /** The old tail's bytes go first into the buffer, once the body brings a byte. */
     let tailRead = oldTail === null;
     /** The old tail's bytes are in a counted part: its object can go. */
@@ -848,6 +880,7 @@ export class S3UploadStore implements UploadStore {
         await this.#put(key, buffer.subarray(0, size));
         staged.push({ key, size });
         fill = 0;
+        grow();
         return;
       }
       const { n, multipart } = await claim(size);
@@ -865,6 +898,7 @@ export class S3UploadStore implements UploadStore {
       );
       fill = 0;
       await count({ n, etag: unquote(out.ETag), size });
+      grow();
     };
 
     let tooLarge = false;
