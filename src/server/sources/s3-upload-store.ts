@@ -769,7 +769,7 @@ export class S3UploadStore implements UploadStore {
       return { record, appended: { kind: 'conflict', offset } };
     }
     let { state, etag } = read;
-    if (state.offset !== offset || this.#busy(state)) {
+    if (state.offset !== offset || this.#busy(state, undefined, undefined, true)) {
       return { record: state.record, appended: { kind: 'conflict', offset: state.offset } };
     }
     const token = newRev();
@@ -837,7 +837,7 @@ export class S3UploadStore implements UploadStore {
     };
     /** Claims the next part number (making the multipart upload at the first). */
     const claim = async (size: number) => {
-      if (this.#busy(state, token)) throw new Conflict();
+      if (this.#busy(state, token, undefined, true)) throw new Conflict();
       const n = state.parts.length + 1;
       if (n > MAX_PARTS) throw new Error(`upload ${id} would need more than ${MAX_PARTS} parts`);
       let multipart = state.multipart;
@@ -990,7 +990,7 @@ export class S3UploadStore implements UploadStore {
         }
       }
       if (taken > 0 || oldTailCounted) {
-        if (this.#busy(state, token)) throw new Conflict();
+        if (this.#busy(state, token, undefined, true)) throw new Conflict();
         if (fill > 0) {
           const key = this.#freshKey(id, 'tail');
           const written = await this.#put(key, buffer.subarray(0, fill));
@@ -1043,15 +1043,26 @@ export class S3UploadStore implements UploadStore {
   }
 
   /**
-   * True while another writer's claim on a part number lasts, or a completion runs: no append may
-   * count anything then.
+   * True while a completion runs, or (unless `takeover`) another writer's claim on a part number
+   * lasts: no append may count anything then.
+   *
+   * An append takes over a live claim (request-release across servers, as the locks do in one
+   * process): the newer request at the upload's offset wins, so a client whose server died
+   * (`kill -9`) mid-part goes on at once with another server instead of waiting for the claim to
+   * run out. The older writer learns it at its next swap (the state changed: a conflict, 409), so
+   * nothing more of its body counts. If its part upload was already on the way, it may land after
+   * the newer writer's part of the same number: the bytes at one offset of one upload are the same
+   * bytes (the client resends the file from the offset), so the part and its ETag are the same;
+   * if they were not, CompleteMultipartUpload refuses the part list (InvalidPart) and nothing is
+   * spliced.
    */
-  #busy(state: S3UploadState, token?: string, mark?: number): boolean {
+  #busy(state: S3UploadState, token?: string, mark?: number, takeover = false): boolean {
     const now = Date.now();
     const completing = state.completing;
     if (completing !== null && completing !== mark && now - completing < COMPLETING_LEASE_MS) {
       return true;
     }
+    if (takeover) return false;
     return state.claim !== null && state.claim.token !== token && state.claim.until > now;
   }
 
