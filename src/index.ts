@@ -33,4 +33,10 @@ export {
 } from './server/handler.js';
 export { type ServeFileOptions, serveFile } from './server/serve-file.js';
 export { type RunningServer, type ServerOptions, startServer } from './server/server.js';
+export {
+  openS3Source,
+  type S3Source,
+  type S3SourceOptions,
+} from './server/sources/s3.js';
+export type { Source } from './server/sources/source.js';
 export type { TlsOptions } from './server/tls.js';

@@ -12,7 +12,12 @@ import { encodePathSegment } from './listing/entry.js';
 import { type ListingLimits, Listings } from './listing/listings.js';
 import { type ServeFileOptions, typeForPath } from './serve-file.js';
 import { FileSource } from './sources/file.js';
-import { type Found, type ListedFolder, type Source, StoreUnavailable } from './sources/source.js';
+import {
+  type Found,
+  type ListedFolder,
+  type Source,
+  StoreUnavailableError,
+} from './sources/source.js';
 import { createUploads, type UploadOptions, type Uploads } from './uploads/uploads.js';
 
 export interface HandlerOptions extends Omit<ServeFileOptions, 'type'> {
@@ -99,7 +104,7 @@ export function createHandler(root: string | Source, options: HandlerOptions = {
   const handle = async (req: Request, res: Response, next?: NextFunction) => {
     const notFound = () => (next ? next() : sendStatus(res, 404, 'Not Found'));
     const failed = (error: unknown) => {
-      if (error instanceof StoreUnavailable) {
+      if (error instanceof StoreUnavailableError) {
         const text = error.status === 504 ? 'Gateway Timeout' : 'Bad Gateway';
         return sendStatus(res, error.status, `${text}: the store behind this server failed`, {
           'Retry-After': '5',

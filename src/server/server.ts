@@ -255,7 +255,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 }
 
 /**
- * The S3 source of an `s3://` root, with its upload store when uploads are on. Loaded only here:
+ * The S3 source of an `s3://` root (its uploads go into the bucket). Loaded only here:
  * serving a folder never loads the S3 client. A bad location, missing credentials or a store that
  * cannot be reached is one UsageError line (exit 2).
  */
@@ -270,10 +270,6 @@ async function openS3(root: string, options: ServerOptions): Promise<Source> {
       dotfiles: options.dotfiles ?? false,
       ...(options.s3Timeout === undefined ? {} : { timeout: options.s3Timeout }),
     });
-    if (options.uploads !== undefined) {
-      const { s3UploadStore } = await import('./sources/s3-upload-store.js');
-      source.setUploadStore(s3UploadStore(source.conn, source.location));
-    }
     return source;
   } catch (error) {
     if (error instanceof S3ConfigError) throw new UsageError(error.message, { cause: error });

@@ -32,7 +32,14 @@ import {
   type S3ConnectOptions,
   s3Failure,
 } from './s3-client.js';
-import { type Found, type ListedFolder, missing, type Source, StoreUnavailable } from './source.js';
+import { s3UploadStore } from './s3-upload-store.js';
+import {
+  type Found,
+  type ListedFolder,
+  missing,
+  type Source,
+  StoreUnavailableError,
+} from './source.js';
 
 export interface S3SourceOptions extends S3ConnectOptions {
   /** Serve and list names that start with a dot. @default false */
@@ -71,7 +78,6 @@ export class S3Source implements Source {
   readonly #dotfiles: boolean;
   readonly #ttl: number;
   readonly #cache = new Map<string, { at: number; info: ObjectInfo | 'folder' | undefined }>();
-  #uploadStore: StoreFactory | undefined;
 
   constructor(conn: S3Connection, location: S3Location, options: S3SourceOptions = {}) {
     this.conn = conn;
@@ -113,16 +119,9 @@ export class S3Source implements Source {
     }
   }
 
-  /** Uses `factory` for uploads into this bucket (sources/s3-upload-store.ts). */
-  setUploadStore(factory: StoreFactory): void {
-    this.#uploadStore = factory;
-  }
-
+  /** Uploads go into the bucket, under `PREFIX/.ranged-uploads/` (sources/s3-upload-store.ts). */
   uploadStore(): StoreFactory {
-    if (this.#uploadStore === undefined) {
-      throw new Error('Cannot take uploads into S3: no upload store was set');
-    }
-    return this.#uploadStore;
+    return s3UploadStore(this.conn, this.location);
   }
 
   async find(names: readonly FsPath[]): Promise<Found> {
@@ -374,9 +373,11 @@ class ObjectChanged extends Error {}
 function unavailable(error: unknown): Error {
   const failure = s3Failure(error);
   if (failure.kind === 'missing') return missing('the object');
-  if (failure.kind === 'timeout') return new StoreUnavailable(504, failure.detail);
-  if (failure.kind === 'refused') return new StoreUnavailable(502, failure.detail);
-  return new StoreUnavailable(502, 'the object changed meanwhile');
+  if (failure.kind === 'timeout')
+    return new StoreUnavailableError(failure.detail, 504, { cause: error });
+  if (failure.kind === 'refused')
+    return new StoreUnavailableError(failure.detail, 502, { cause: error });
+  return new StoreUnavailableError('the object changed meanwhile', 502);
 }
 
 /** S3 ETags are quoted; a store that left the quotes off still gets a valid entity-tag. */

@@ -10,6 +10,8 @@ import type { ListingEntry } from '../listing/entry.js';
 import type { ServeFileOptions } from '../serve-file.js';
 import type { StoreFactory } from '../uploads/uploads.js';
 
+export { StoreUnavailableError } from '../uploads/store-types.js';
+
 /** What a request's path names. `file` and `folder` carry what the source needs to go on. */
 export type Found =
   | { kind: 'file'; file: unknown }
@@ -46,18 +48,6 @@ export interface Source {
   /** Makes the upload store of this source (with `uploads`). */
   uploadStore(): string | StoreFactory;
   close(): void;
-}
-
-/**
- * The store behind the server failed: it refused or answered with an error (502), or did not
- * answer in time (504). The client is asked to come back (`Retry-After`).
- */
-export class StoreUnavailable extends Error {
-  readonly status: 502 | 504;
-  constructor(status: 502 | 504, message: string) {
-    super(message);
-    this.status = status;
-  }
 }
 
 /** A not-found error the handler answers 404 (as a missing file's ENOENT). */

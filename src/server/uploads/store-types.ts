@@ -2,6 +2,21 @@
 import type { UploadProtocol, UploadRecord } from '../../core/upload/record.js';
 import type { BodyWriteOptions } from './body-writer.js';
 
+/**
+ * The store could not be reached or answered with an error (an S3 store's timeout or 5xx): the
+ * request is answered `status` (502, 504: as a proxy answers for its upstream) with Retry-After,
+ * not 500, and what was stored before stays.
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+  readonly status: 502 | 504;
+
+  constructor(message: string, status: 502 | 504, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
 export interface FileStoreOptions {
   /** Targets may have dot-names (as `--dotfiles` serves them). */
   dotfiles: boolean;

@@ -23,7 +23,7 @@ import { FileUploadStore } from './file-store.js';
 import { handleIetfResource, handleIetfUpload } from './ietf.js';
 import { LocalLocks } from './locks.js';
 import { handlePut } from './put.js';
-import type { FileStoreOptions, UploadStore } from './store-types.js';
+import { type FileStoreOptions, StoreUnavailableError, type UploadStore } from './store-types.js';
 import { startSweeper } from './sweeper.js';
 import { handleTus } from './tus.js';
 
@@ -81,7 +81,7 @@ export function createUploads(
   };
   const stopSweeper = startSweeper(context);
 
-  const handle = async (req: Request, res: Response): Promise<boolean> => {
+  const route = async (req: Request, res: Response): Promise<boolean> => {
     await opened;
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
@@ -137,6 +137,22 @@ export function createUploads(
     if (draft) await handleIetfResource(context, req, res, resolved.segments);
     else await handlePut(context, req, res, resolved.segments);
     return true;
+  };
+  const handle = async (req: Request, res: Response): Promise<boolean> => {
+    try {
+      return await route(req, res);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      // The store (an S3 bucket) failed or did not answer in time: 502 or 504, as a proxy answers
+      // for its upstream, and the client tries again later; what was stored before stays.
+      const tus = (req.url ?? '').startsWith(TUS_ENDPOINT) ? { 'Tus-Resumable': '1.0.0' } : {};
+      const text =
+        error.status === 504
+          ? 'Gateway Timeout: the upload store did not answer in time'
+          : 'Bad Gateway: the upload store failed';
+      answer(req, res, error.status, { ...tus, 'Retry-After': '5' }, text, { bodyUnread: true });
+      return true;
+    }
   };
   return {
     handle,
