@@ -51,6 +51,8 @@ test('ranged serve s3://BUCKET/PREFIX --port 0 prints its URL and serves the pre
   const res = await rawGet(url, '/a/b.bin', { Range: 'bytes=1000-1999' });
   assert.equal(res.status, 206);
   assert.deepEqual(res.body, body.subarray(1000, 2000));
+  // A path longer than S3 keys can be names nothing: 404, not a store error.
+  assert.equal((await rawGet(url, `/${'x'.repeat(200)}/${'y'.repeat(900)}`)).status, 404);
   const listing = await rawGet(url, '/', { Accept: 'application/json' });
   const names = (JSON.parse(listing.body.toString()) as { entries: { name: string }[] }).entries;
   assert.deepEqual(
