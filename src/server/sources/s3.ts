@@ -342,7 +342,7 @@ export class S3Source implements Source {
           name,
           kind: 'directory',
           size: null,
-          mtime: new Date(0).toISOString(),
+          mtime: null, // a key prefix has no time of its own
           type: 'inode/directory',
           etag: null,
         });
