@@ -4,7 +4,7 @@
  * the rest a new tail object. Every change of the state is a swap: a writer whose swap fails lost a
  * race with another request (maybe on another server), and nothing more of its body counts.
  */
-import { createHash } from 'node:crypto';
+
 import { Readable } from 'node:stream';
 import type { UploadRecord } from '../../core/upload/record.js';
 import {
@@ -19,6 +19,7 @@ import {
   type S3UploadState,
   withTail,
 } from '../../core/upload/s3-state.js';
+import { chunkChecksum, discardedAs } from '../uploads/chunk-checksum.js';
 import {
   type Appended,
   type AppendOptions,
@@ -76,7 +77,7 @@ export async function appendToS3(
   const staged: { key: string; size: number }[] = [];
   let newTail: S3UploadState['tail'] = null;
   const checksum = options.checksum;
-  const hash = checksum === undefined ? undefined : createHash(checksum.algorithm);
+  const hash = chunkChecksum(checksum);
 
   /**
    * Swaps the state for `change(state)`; when another request changed it meanwhile without
@@ -205,20 +206,10 @@ export async function appendToS3(
       signal.removeEventListener('abort', stop);
     }
     if (checksum !== undefined) {
-      const digest = hash?.digest();
-      const good =
-        failure === undefined &&
-        !tooLarge &&
-        digest !== undefined &&
-        Buffer.from(checksum.digest).equals(digest);
-      if (!good) {
+      if (!hash?.matched({ failure, tooLarge })) {
         // tus 1.0.0 §Checksum: "the Server [...] MUST discard the chunk and not update the offset".
         for (const s of staged) await objects.delete(s.key).catch(() => {});
-        const kind = tooLarge
-          ? 'too-large'
-          : failure === undefined
-            ? 'checksum-mismatch'
-            : 'interrupted';
+        const kind = discardedAs({ failure, tooLarge });
         return { record: state.record, appended: { kind, offset: state.offset } };
       }
       // The body matched: its staged parts become parts, copied in the store.
