@@ -25,6 +25,7 @@ export * from './upload/filename.js';
 export * from './upload/ietf-plan.js';
 export * from './upload/record.js';
 export * from './upload/room.js';
+export * from './upload/s3-state.js';
 export * from './upload/tus-headers.js';
 export * from './upload/tus-plan.js';
 export * from './url-path.js';

@@ -51,12 +51,18 @@ test('ranged serve s3://BUCKET/PREFIX --port 0 prints its URL and serves the pre
   const res = await rawGet(url, '/a/b.bin', { Range: 'bytes=1000-1999' });
   assert.equal(res.status, 206);
   assert.deepEqual(res.body, body.subarray(1000, 2000));
+  // A path longer than S3 keys can be names nothing: 404, not a store error.
+  assert.equal((await rawGet(url, `/${'x'.repeat(200)}/${'y'.repeat(900)}`)).status, 404);
   const listing = await rawGet(url, '/', { Accept: 'application/json' });
-  const names = (JSON.parse(listing.body.toString()) as { entries: { name: string }[] }).entries;
+  const names = (
+    JSON.parse(listing.body.toString()) as { entries: { name: string; mtime: string | null }[] }
+  ).entries;
   assert.deepEqual(
     names.map((e) => e.name),
     ['a'],
   );
+  // A folder of a bucket is a key prefix: it has no time (null, not a made-up 1970).
+  assert.equal(names[0]?.mtime, null);
   // --s3-endpoint wins over AWS_ENDPOINT_URL.
   const { child: second, url: url2 } = await startServeCli(
     `s3://${ceph.bucket}/cli`,

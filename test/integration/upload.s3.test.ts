@@ -19,11 +19,8 @@ import {
 import type { S3Location } from '../../src/core/s3-location.js';
 import { decodeRecord } from '../../src/core/upload/record.js';
 import { connectS3, type S3Connection } from '../../src/server/sources/s3-client.js';
-import {
-  S3_UPLOAD_PREFIX,
-  S3UploadStore,
-  s3UploadStore,
-} from '../../src/server/sources/s3-upload-store.js';
+import { S3_UPLOAD_PREFIX } from '../../src/server/sources/s3-upload-bucket.js';
+import { S3UploadStore, s3UploadStore } from '../../src/server/sources/s3-upload-store.js';
 import { newUploadId } from '../../src/server/uploads/file-store.js';
 import type { FileStoreOptions } from '../../src/server/uploads/store-types.js';
 import { createUploads, type UploadOptions } from '../../src/server/uploads/uploads.js';

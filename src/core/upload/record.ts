@@ -16,6 +16,7 @@
  *   `pending` marker holds the offset it started at, and a crash meanwhile makes the offset go back
  *   to it (its bytes are discarded, as tus's checksum extension requires).
  */
+import { isCount, parseJsonObject } from './json-object.js';
 
 export type UploadProtocol = 'tus' | 'ietf' | 'put';
 
@@ -55,15 +56,9 @@ export function encodeRecord(record: UploadRecord): string {
 
 /** The record in `text`, or undefined when it is not one (a torn or foreign file). */
 export function decodeRecord(text: string): UploadRecord | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
+  const value = parseJsonObject(text);
+  if (value === undefined) return undefined;
   const r = value as Partial<UploadRecord>;
-  const isCount = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
   if (r.v !== 1 || typeof r.id !== 'string' || typeof r.boot !== 'string') return undefined;
   if (!['tus', 'ietf', 'put'].includes(r.protocol as string)) return undefined;
   if (!['active', 'complete', 'expired', 'terminated'].includes(r.status as string)) {

@@ -10,8 +10,11 @@ export interface ListingEntry {
   kind: 'directory' | 'file';
   /** Size in bytes; `null` for folders. */
   size: number | null;
-  /** Modification time, ISO 8601 in UTC (`2024-05-01T12:34:56.789Z`). */
-  mtime: string;
+  /**
+   * Modification time, ISO 8601 in UTC (`2024-05-01T12:34:56.789Z`); `null` when the source has
+   * none (a folder of an S3 bucket is only a key prefix).
+   */
+  mtime: string | null;
   /** Content-Type for files, `inode/directory` for folders. */
   type: string;
   /** The strong ETag the file is served with; `null` for folders. */

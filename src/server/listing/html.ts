@@ -95,11 +95,13 @@ function row(entry: ListingEntry): string {
     : `<a class="action" href="${href}" download aria-label="Download ${name}">${icon('download')}<span class="label">Download</span></a>` +
       `<button type="button" class="action copy" data-href="${href}" aria-label="Copy resume command for ${name}">${icon('copy')}<span class="label">Copy command</span></button>`;
   return (
-    `<tr class="${isDir ? 'dir' : 'file'} cat-${category}" data-kind="${entry.kind}" data-name="${name}" data-size="${entry.size ?? 0}" data-mtime="${escapeHtml(entry.mtime)}">` +
+    `<tr class="${isDir ? 'dir' : 'file'} cat-${category}" data-kind="${entry.kind}" data-name="${name}" data-size="${entry.size ?? 0}" data-mtime="${escapeHtml(entry.mtime ?? '')}">` +
     `<td class="name"><div class="entry">${icon(category, `icon cat`)}<a class="link" href="${href}">${name}</a></div>${media}</td>` +
     `<td class="kind">${escapeHtml(kindLabel(entry))}</td>` +
     `<td class="size">${size}</td>` +
-    `<td class="mtime"><time datetime="${escapeHtml(entry.mtime)}">${escapeHtml(formatMtime(entry.mtime))}</time></td>` +
+    (entry.mtime === null
+      ? '<td class="mtime"></td>'
+      : `<td class="mtime"><time datetime="${escapeHtml(entry.mtime)}">${escapeHtml(formatMtime(entry.mtime))}</time></td>`) +
     `<td class="actions">${actions}</td>` +
     '</tr>'
   );

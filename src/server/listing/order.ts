@@ -57,7 +57,7 @@ export function compareEntries(sort: ListingSort): (a: SortFacts, b: SortFacts) 
     if (a.kind !== b.kind) return a.kind === 'directory' ? -1 : 1;
     let by = 0;
     if (sort.key === 'size') by = (a.size ?? 0) - (b.size ?? 0);
-    else if (sort.key === 'mtime') by = compareText(a.mtime, b.mtime);
+    else if (sort.key === 'mtime') by = compareText(a.mtime ?? '', b.mtime ?? '');
     return (
       sign *
       (by ||

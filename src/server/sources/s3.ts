@@ -58,6 +58,8 @@ interface ObjectInfo {
 
 /** Objects (and folder checks) remembered at once: a bound on the metadata cache. */
 const CACHE_MAX = 10_000;
+/** The longest key S3 stores, in bytes of UTF-8. */
+const MAX_KEY_BYTES = 1024;
 /** Keys asked for in one list request (S3's maximum). */
 const LIST_PAGE = 1000;
 
@@ -132,6 +134,8 @@ export class S3Source implements Source {
     if (segments[0] === UPLOAD_STORE_NAME) return { kind: 'refused' };
     if (segments.length === 0) return { kind: 'folder', folder: [] };
     const key = keyFor(this.location, segments);
+    // S3 keys are at most 1,024 bytes: a longer path names nothing (not a store error).
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw missing('a key longer than 1,024 bytes');
     const info = await this.#stat(key);
     if (info === 'folder') return { kind: 'folder', folder: [...segments] };
     if (info === undefined) throw missing(key);
@@ -338,7 +342,7 @@ export class S3Source implements Source {
           name,
           kind: 'directory',
           size: null,
-          mtime: new Date(0).toISOString(),
+          mtime: null, // a key prefix has no time of its own
           type: 'inode/directory',
           etag: null,
         });

@@ -12,7 +12,6 @@
  *
  * Every method that changes an upload runs under its lock (locks.ts), taken by the caller.
  */
-import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync } from 'node:fs';
 import { open, readdir, readFile, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { bootId } from '../../boot-id.js';
@@ -21,6 +20,7 @@ import { roomVerdict } from '../../core/upload/room.js';
 import { UPLOAD_STORE_NAME } from '../inside-root.js';
 import { writeBody } from './body-writer.js';
 import { Checkpoints } from './checkpoints.js';
+import { chunkChecksum, discardedAs } from './chunk-checksum.js';
 import { checkTarget, placeFile, syncFolder } from './place.js';
 import {
   fileStats,
@@ -235,7 +235,7 @@ export class FileUploadStore implements UploadStore {
       await fh.truncate(offset);
       const checksum = options.checksum;
       if (checksum !== undefined) await writeFile(`${dir}/pending`, String(offset));
-      const hash = checksum === undefined ? undefined : createHash(checksum.algorithm);
+      const hash = chunkChecksum(checksum);
       let tooLarge = false;
       let failure: unknown;
       try {
@@ -246,24 +246,14 @@ export class FileUploadStore implements UploadStore {
       const size = (await fh.stat()).size;
       const noSpace = (failure as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC';
       if (checksum !== undefined) {
-        const digest = hash?.digest();
-        const good =
-          failure === undefined &&
-          !tooLarge &&
-          digest !== undefined &&
-          Buffer.from(checksum.digest).equals(digest);
-        if (!good) {
+        if (!hash?.matched({ failure, tooLarge })) {
           // tus 1.0.0 §Checksum: "the Server [...] MUST discard the chunk and not update the offset".
           await fh.truncate(offset);
           await unlink(`${dir}/pending`).catch(() => {});
-          const kind = noSpace
-            ? 'no-space'
-            : tooLarge
-              ? 'too-large'
-              : failure === undefined
-                ? 'checksum-mismatch'
-                : 'interrupted';
-          return { record, appended: { kind, offset } };
+          return {
+            record,
+            appended: { kind: discardedAs({ failure, tooLarge, noSpace }), offset },
+          };
         }
       }
       // A checkpoint (record.ts): when the last is older than the sync interval, when the body

@@ -1,0 +1,306 @@
+/**
+ * The S3 calls of the upload store, on one bucket: a command sent within its bounds and its failure
+ * sorted (a missing object and a failed precondition for the caller; any other failure of the store
+ * 502, 504 when it did not answer in time), objects read, written only over a version or only where
+ * none is, listed, streamed and deleted, and the parts of multipart uploads; with the ETag helpers
+ * (an S3 ETag is an MD5).
+ *
+ * Measured on Ceph RGW 16.2 (Pacific): PutObject honours `If-None-Match: *` and `If-Match`
+ * (412), but `If-Match` must carry the ETag without its quotes (a quoted one never matches), and of
+ * writers racing with the same `If-Match` one wins and the others get 412 or 500 (the object then
+ * says who won).
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { GetObjectCommandOutput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import { partTimeoutMs, type S3Multipart } from '../../core/upload/s3-state.js';
+import { StoreUnavailableError } from '../uploads/store-types.js';
+import { type S3Connection, s3Failure } from './s3-client.js';
+
+/** A compare-and-swap failed: another request changed the state since it was read. */
+export class Conflict extends Error {
+  override name = 'Conflict';
+}
+
+/** The ETag S3 gives a multipart object: the MD5 of the parts' MD5s, then `-COUNT`. */
+export function multipartEtag(partEtags: readonly string[]): string {
+  const hash = createHash('md5');
+  for (const etag of partEtags) hash.update(Buffer.from(unquote(etag), 'hex'));
+  return `${hash.digest('hex')}-${partEtags.length}`;
+}
+
+/** An ETag without W/ and quotes, lowercase (RGW 16.2 matches If-Match only so). */
+export function unquote(etag: string | undefined): string {
+  return (etag ?? '').replace(/^W\//, '').replace(/^"|"$/g, '').toLowerCase();
+}
+
+export function md5(bytes: Uint8Array): string {
+  return createHash('md5').update(bytes).digest('hex');
+}
+
+export const EMPTY_ETAG = md5(new Uint8Array(0));
+
+/** `CopySource` for an object of `bucket`: bucket and key, each path segment URL-encoded. */
+function copySource(bucket: string, key: string): string {
+  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** Whether `error` is the S3 client's (a service answer, a network or time failure). */
+function isS3Error(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { $metadata?: unknown; $fault?: unknown; name?: unknown; code?: unknown };
+  if (e.$metadata !== undefined || e.$fault !== undefined) return true;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
+  return typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code);
+}
+
+function httpStatus(error: unknown): number | undefined {
+  const e = (error instanceof StoreUnavailableError ? error.cause : error) as {
+    $metadata?: { httpStatusCode?: number };
+  };
+  return e?.$metadata?.httpStatusCode;
+}
+
+/** Whether `error` is the store's answer that the object (or multipart upload) is not there. */
+export function isMissing(error: unknown): boolean {
+  return isS3Error(error) && s3Failure(error).kind === 'missing';
+}
+
+/** Whether `error` is the store's answer that a precondition failed (412). */
+export function isChanged(error: unknown): boolean {
+  return isS3Error(error) && s3Failure(error).kind === 'changed';
+}
+
+/** The objects of one bucket, through the shared connection. */
+export class S3Objects {
+  readonly conn: S3Connection;
+  readonly bucket: string;
+
+  constructor(conn: S3Connection, bucket: string) {
+    this.conn = conn;
+    this.bucket = bucket;
+  }
+
+  /**
+   * Sends a command (within `timeoutMs` if given). A missing object (404) and a failed
+   * precondition (412) reject with the client's error, for the caller to sort; any other failure
+   * of the store rejects with StoreUnavailableError (502, 504 when it did not answer in time).
+   */
+  async send<T>(command: unknown, timeoutMs?: number): Promise<T> {
+    try {
+      // The commands are the SDK's own (conn.sdk), built by the callers.
+      const options =
+        timeoutMs === undefined ? {} : { abortSignal: AbortSignal.timeout(timeoutMs) };
+      return (await this.conn.client.send(command as never, options)) as T;
+    } catch (error) {
+      if (!isS3Error(error)) throw error;
+      const failure = s3Failure(error);
+      if (failure.kind === 'missing' || failure.kind === 'changed') throw error;
+      throw new StoreUnavailableError(
+        `the S3 store failed: ${failure.detail}`,
+        failure.kind === 'timeout' ? 504 : 502,
+        { cause: error },
+      );
+    }
+  }
+
+  /** The object's bytes as text, its ETag and time, or undefined when it is not there. */
+  async getText(
+    key: string,
+  ): Promise<{ text: string; etag: string; modified: number } | undefined> {
+    const { GetObjectCommand } = this.conn.sdk;
+    let out: GetObjectCommandOutput;
+    try {
+      out = await this.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    const text = (await out.Body?.transformToString('utf8')) ?? '';
+    return { text, etag: unquote(out.ETag), modified: out.LastModified?.getTime() ?? 0 };
+  }
+
+  /**
+   * Writes an object; with `ifMatch` (an ETag without quotes), only over that version; with
+   * `ifNoneMatch`, only where none is. The new ETag, or undefined when the condition failed.
+   */
+  async put(
+    key: string,
+    body: Uint8Array | string,
+    condition: { ifMatch?: string; ifNoneMatch?: boolean } = {},
+    contentType = 'application/octet-stream',
+  ): Promise<string | undefined> {
+    const { PutObjectCommand } = this.conn.sdk;
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const conditional = condition.ifMatch !== undefined || condition.ifNoneMatch === true;
+    try {
+      const out = await this.send<{ ETag?: string }>(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: bytes,
+          ContentLength: bytes.length,
+          ContentType: contentType,
+          IfMatch: condition.ifMatch,
+          IfNoneMatch: condition.ifNoneMatch ? '*' : undefined,
+        }),
+      );
+      return unquote(out.ETag);
+    } catch (error) {
+      if (!conditional) throw error;
+      if (isChanged(error) || isMissing(error)) return undefined;
+      // RGW 16.2 answers some losers of a race of conditional writes with 500: the object says
+      // whether this write is the one that won (every body written so is unique).
+      if (httpStatus(error) === 500) {
+        const now = await this.exists(key);
+        return now !== undefined && now.etag === md5(bytes) ? now.etag : undefined;
+      }
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const { DeleteObjectCommand } = this.conn.sdk;
+    try {
+      await this.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+  }
+
+  /** The object at `key` (its ETag without quotes), or undefined. */
+  async exists(key: string): Promise<{ etag: string } | undefined> {
+    const { HeadObjectCommand } = this.conn.sdk;
+    try {
+      const out = await this.send<{ ETag?: string }>(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: key }),
+      );
+      return { etag: unquote(out.ETag) };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Whether any object's key starts with `prefix`. */
+  async anyBelow(prefix: string): Promise<boolean> {
+    const { ListObjectsV2Command } = this.conn.sdk;
+    const below = await this.send<ListObjectsV2CommandOutput>(
+      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1 }),
+    );
+    return (below.Contents?.length ?? 0) > 0;
+  }
+
+  /** Every page of a listing under `prefix` (with `delimiter`: its common prefixes too). */
+  async *list(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+    const { ListObjectsV2Command } = this.conn.sdk;
+    let token: string | undefined;
+    do {
+      const page = await this.send<ListObjectsV2CommandOutput>(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          Delimiter: delimiter,
+          ContinuationToken: token,
+        }),
+      );
+      yield page;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  /** Reads the `size` bytes of the object at `key` into `buffer` from 0; returns `size`. */
+  async readInto(key: string, buffer: Buffer, size: number): Promise<number> {
+    if (size === 0) return 0;
+    let at = 0;
+    for await (const chunk of await this.stream(key)) {
+      const piece = chunk as Buffer;
+      if (at + piece.length > size) throw new Error(`${key} holds more than ${size} bytes`);
+      piece.copy(buffer, at);
+      at += piece.length;
+    }
+    if (at !== size) throw new Error(`${key} holds ${at} bytes, not ${size}`);
+    return size;
+  }
+
+  /** A readable stream of the object at `key`. */
+  async stream(key: string): Promise<Readable> {
+    const { GetObjectCommand } = this.conn.sdk;
+    const out = await this.send<GetObjectCommandOutput>(
+      new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+    );
+    return out.Body as Readable;
+  }
+
+  /** Makes a multipart upload at `key`. */
+  async createMultipart(key: string, contentType: string): Promise<S3Multipart> {
+    const { CreateMultipartUploadCommand } = this.conn.sdk;
+    const out = await this.send<{ UploadId?: string }>(
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }),
+    );
+    if (out.UploadId === undefined) throw new Error('S3 gave no UploadId');
+    return { uploadId: out.UploadId, key };
+  }
+
+  /** Aborts a multipart upload (S3 frees its parts); one already gone is fine. */
+  async abort(multipart: S3Multipart): Promise<void> {
+    const { AbortMultipartUploadCommand } = this.conn.sdk;
+    try {
+      await this.send(
+        new AbortMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: multipart.key,
+          UploadId: multipart.uploadId,
+        }),
+      );
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+  }
+
+  /** Uploads `bytes` as part `n`; its ETag (without quotes). */
+  async uploadPart(multipart: S3Multipart, n: number, bytes: Uint8Array): Promise<string> {
+    const { UploadPartCommand } = this.conn.sdk;
+    const out = await this.#partSent<{ ETag?: string }>(
+      new UploadPartCommand({
+        Bucket: this.bucket,
+        Key: multipart.key,
+        UploadId: multipart.uploadId,
+        PartNumber: n,
+        Body: bytes,
+        ContentLength: bytes.length,
+      }),
+      bytes.length,
+    );
+    return unquote(out.ETag);
+  }
+
+  /** Copies the object at `key` (`size` bytes) in the store as part `n`; its ETag. */
+  async copyPart(multipart: S3Multipart, n: number, key: string, size: number): Promise<string> {
+    const { UploadPartCopyCommand } = this.conn.sdk;
+    const out = await this.#partSent<{ CopyPartResult?: { ETag?: string } }>(
+      new UploadPartCopyCommand({
+        Bucket: this.bucket,
+        Key: multipart.key,
+        UploadId: multipart.uploadId,
+        PartNumber: n,
+        CopySource: copySource(this.bucket, key),
+      }),
+      size,
+    );
+    return unquote(out.CopyPartResult?.ETag);
+  }
+
+  /**
+   * Sends a part upload (or copy) of `size` bytes within its time limit; a multipart upload that
+   * is gone (a termination meanwhile) is a conflict.
+   */
+  async #partSent<T>(command: unknown, size: number): Promise<T> {
+    try {
+      return await this.send<T>(command, partTimeoutMs(size));
+    } catch (error) {
+      if (isMissing(error)) throw new Conflict();
+      throw error;
+    }
+  }
+}
