@@ -24,6 +24,8 @@ export interface S3Connection {
   client: S3Client;
   endpoint: string | undefined;
   region: string;
+  /** The credentials from the environment (for the lean reader, s3-reader.ts). */
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Longest wait for an answer from the store, in ms. */
   timeout: number;
 }
@@ -53,6 +55,11 @@ export async function connectS3(options: S3ConnectOptions = {}): Promise<S3Conne
     }
   }
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+  const credentials = {
+    accessKeyId,
+    secretAccessKey,
+    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+  };
   const timeout = options.timeout ?? 10_000;
   // The SDK warns on every start under Node 20 that its releases after January 2027 need Node 22:
   // the version this package locks runs on Node 20, and the warning would be a second line on
@@ -67,11 +74,7 @@ export async function connectS3(options: S3ConnectOptions = {}): Promise<S3Conne
   const client = new sdk.S3Client({
     region,
     ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }),
-    credentials: {
-      accessKeyId,
-      secretAccessKey,
-      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-    },
+    credentials,
     // Ceph RGW 16.2 answers part uploads with 500 when the SDK adds its default CRC32 checksums
     // (FIELD.md): checksums only where an operation requires them.
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -89,7 +92,7 @@ export async function connectS3(options: S3ConnectOptions = {}): Promise<S3Conne
       httpsAgent: new HttpsAgent(agentOptions),
     },
   });
-  return { sdk, client, endpoint, region, timeout };
+  return { sdk, client, endpoint, region, credentials, timeout };
 }
 
 /** What an S3 failure means for the answer to a client. */

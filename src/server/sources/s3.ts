@@ -15,7 +15,7 @@
  *   timeout, 10 s), with Retry-After; the next request tries again, so the server recovers by itself.
  * - Keys under the upload store's prefix (`.ranged-uploads/`) are never served or listed.
  */
-import type { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type BodyPart, type PlanOptions, planResponse } from '../../core/respond.js';
@@ -32,6 +32,7 @@ import {
   type S3ConnectOptions,
   s3Failure,
 } from './s3-client.js';
+import { relayBody, S3Reader } from './s3-reader.js';
 import { s3UploadStore } from './s3-upload-store.js';
 import {
   type Found,
@@ -77,6 +78,8 @@ export class S3Source implements Source {
   readonly conn: S3Connection;
   readonly location: S3Location;
   readonly #client: S3Client;
+  /** HEAD and GET of objects, the hot path, without the SDK (s3-reader.ts). */
+  readonly #reader: S3Reader;
   readonly #dotfiles: boolean;
   readonly #ttl: number;
   readonly #cache = new Map<string, { at: number; info: ObjectInfo | 'folder' | undefined }>();
@@ -85,6 +88,13 @@ export class S3Source implements Source {
     this.conn = conn;
     this.location = location;
     this.#client = conn.client;
+    this.#reader = new S3Reader({
+      endpoint: conn.endpoint,
+      region: conn.region,
+      credentials: conn.credentials,
+      bucket: location.bucket,
+      timeout: conn.timeout,
+    });
     this.#dotfiles = options.dotfiles ?? false;
     this.#ttl = options.metadataTtl ?? 1000;
   }
@@ -147,23 +157,23 @@ export class S3Source implements Source {
     const now = performance.now();
     const known = this.#cache.get(key);
     if (!fresh && known !== undefined && now - known.at < this.#ttl) return known.info;
-    const { sdk } = this.conn;
     let info: ObjectInfo | 'folder' | undefined;
-    try {
-      const head = await this.#client.send(
-        new sdk.HeadObjectCommand({ Bucket: this.location.bucket, Key: key }),
-      );
+    const head = await this.#reader.send('HEAD', key, {}).catch((error: unknown) => {
+      throw unavailable(error);
+    });
+    head.resume();
+    if (head.statusCode === 200) {
       info = {
         key,
-        size: head.ContentLength ?? 0,
-        mtimeMs: head.LastModified?.getTime() ?? 0,
-        etag: strongTag(head.ETag ?? ''),
+        size: Number(head.headers['content-length'] ?? 0),
+        mtimeMs: Date.parse(head.headers['last-modified'] ?? '') || 0,
+        etag: strongTag(head.headers.etag ?? ''),
       };
-    } catch (error) {
-      const failure = s3Failure(error);
-      if (failure.kind !== 'missing') throw unavailable(error);
+    } else if (head.statusCode === 404) {
       const listed = await this.#list(`${key}/`, undefined, 1);
       info = (listed.KeyCount ?? 0) > 0 ? 'folder' : undefined;
+    } else {
+      throw storeRefused(head.statusCode);
     }
     if (this.#ttl > 0) {
       this.#cache.delete(key);
@@ -235,7 +245,7 @@ export class S3Source implements Source {
         await this.#writeBody(res, info, plan.body, undefined);
         return;
       }
-      let first: Readable;
+      let first: IncomingMessage;
       try {
         first = await this.#read(info, slice);
       } catch (error) {
@@ -252,27 +262,21 @@ export class S3Source implements Source {
   }
 
   /** A byte range of the object, only if it still has the ETag the plan was made for. */
-  async #read(info: ObjectInfo, range: { start: number; end: number }): Promise<Readable> {
-    const { sdk } = this.conn;
+  async #read(info: ObjectInfo, range: { start: number; end: number }): Promise<IncomingMessage> {
     const whole = range.start === 0 && range.end === info.size - 1;
-    try {
-      const out = await this.#client.send(
-        new sdk.GetObjectCommand({
-          Bucket: this.location.bucket,
-          Key: info.key,
-          IfMatch: info.etag,
-          ...(whole ? {} : { Range: `bytes=${range.start}-${range.end}` }),
-        }),
-      );
-      return out.Body as Readable;
-    } catch (error) {
-      const failure = s3Failure(error);
-      if (failure.kind === 'changed' || failure.kind === 'missing') {
-        this.#cache.delete(info.key);
-        throw new ObjectChanged(info.key);
-      }
+    const headers: Record<string, string> = { 'If-Match': info.etag };
+    if (!whole) headers.Range = `bytes=${range.start}-${range.end}`;
+    const res = await this.#reader.send('GET', info.key, headers).catch((error: unknown) => {
       throw unavailable(error);
+    });
+    const status = res.statusCode ?? 0;
+    if (status === 200 || status === 206) return res;
+    res.resume();
+    if (status === 412 || status === 404) {
+      this.#cache.delete(info.key);
+      throw new ObjectChanged(info.key);
     }
+    throw storeRefused(status);
   }
 
   /**
@@ -283,7 +287,7 @@ export class S3Source implements Source {
     res: Response,
     info: ObjectInfo,
     parts: BodyPart[],
-    first: Readable | undefined,
+    first: IncomingMessage | undefined,
   ) {
     let pending = first;
     try {
@@ -293,10 +297,10 @@ export class S3Source implements Source {
           if (!writeChunk(res, part.bytes) && !(await drained(res))) return;
           continue;
         }
-        const body: Readable = pending ?? (await this.#read(info, part));
+        const body = pending ?? (await this.#read(info, part));
         pending = undefined;
         const want = part.end - part.start + 1;
-        if ((await pipeBody(body, res)) !== want) return cut(res);
+        if ((await relayBody(body, res, this.conn.timeout)) !== want) return cut(res);
       }
       res.end();
     } catch {
@@ -367,6 +371,7 @@ export class S3Source implements Source {
   }
 
   close(): void {
+    this.#reader.close();
     this.#client.destroy();
   }
 }
@@ -374,6 +379,11 @@ export class S3Source implements Source {
 class ObjectChanged extends Error {}
 
 /** The error to answer for a failed store request: 404 for a missing object, else 502/504. */
+/** A store answer that is neither the object nor its absence: 502. */
+function storeRefused(status: number | undefined): Error {
+  return new StoreUnavailableError(`the store answered ${status ?? 'nothing'}`, 502);
+}
+
 function unavailable(error: unknown): Error {
   const failure = s3Failure(error);
   if (failure.kind === 'missing') return missing('the object');
@@ -409,21 +419,4 @@ function drained(res: Response): Promise<boolean> {
     res.on('drain', onDrain);
     res.on('close', onClose);
   });
-}
-
-/** Copies a store body to the response; the bytes copied (fewer if either side stopped). */
-async function pipeBody(body: Readable, res: Response): Promise<number> {
-  let copied = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Uint8Array>) {
-      if (isClosed(res)) break;
-      copied += chunk.length;
-      if (!writeChunk(res, chunk) && !(await drained(res))) break;
-    }
-  } catch {
-    // The store stalled or reset: the caller cuts the response.
-  } finally {
-    body.destroy();
-  }
-  return copied;
 }

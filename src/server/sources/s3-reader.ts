@@ -1,0 +1,186 @@
+/**
+ * The S3 source's hot path, HEAD and ranged GET of one object, as plain SigV4-signed requests
+ * (`aws4`) over keep-alive `node:http`/`node:https`. Measured in the s3 bench (bench/RESULTS.md,
+ * 2026-12-07): the AWS SDK spends about 1.2 ms of CPU per request on these against 0.23-0.45 ms
+ * for signing plus a plain request, and its response handling cost about 1 s per GB of GET on two
+ * cores; its per-request garbage also pushed the server past 128 MiB under 32 connections. The
+ * SDK stays for everything else (listing, the bucket check, the upload store).
+ *
+ * Bounded waits: no answer head within `timeout` is a TimeoutError (504); once the head is there,
+ * the body's own watchdog (relayBody()) cuts a store that goes silent while the client reads.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import aws4 from 'aws4';
+import { isClosed, type Response, writeChunk } from '../exchange.js';
+import { encodePathSegment } from '../listing/entry.js';
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface S3ReaderOptions {
+  /** The store's URL; undefined for AWS itself (virtual-hosted, https). */
+  endpoint: string | undefined;
+  region: string;
+  credentials: S3Credentials;
+  bucket: string;
+  /** Longest wait for an answer's head (and for the next body bytes), in ms. */
+  timeout: number;
+}
+
+/** A failure to reach the store or to hear from it in time, sorted like the SDK's. */
+export class S3RequestError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.code = code;
+    this.name = code === 'ETIMEDOUT' ? 'TimeoutError' : 'Error';
+  }
+}
+
+export class S3Reader {
+  readonly #options: S3ReaderOptions;
+  readonly #host: string;
+  readonly #port: string;
+  readonly #https: boolean;
+  readonly #pathPrefix: string;
+  readonly #agent: HttpAgent | HttpsAgent;
+
+  constructor(options: S3ReaderOptions) {
+    this.#options = options;
+    if (options.endpoint === undefined) {
+      // AWS itself: virtual-hosted style.
+      this.#host = `${options.bucket}.s3.${options.region}.amazonaws.com`;
+      this.#port = '';
+      this.#https = true;
+      this.#pathPrefix = '';
+    } else {
+      const url = new URL(options.endpoint);
+      this.#host = url.hostname;
+      this.#port = url.port;
+      this.#https = url.protocol === 'https:';
+      // Path-style for a custom endpoint (under the endpoint's own path, if it has one).
+      this.#pathPrefix = `${url.pathname.replace(/\/$/, '')}/${encodePathSegment(options.bucket)}`;
+    }
+    const agentOptions = { keepAlive: true, maxSockets: 256 };
+    this.#agent = this.#https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  }
+
+  /**
+   * Sends a signed HEAD or GET of `key` with `headers` (Range, If-Match); resolves with the
+   * response once its head arrived (the caller reads or destroys the body).
+   */
+  send(
+    method: 'HEAD' | 'GET',
+    key: string,
+    headers: Record<string, string>,
+  ): Promise<IncomingMessage> {
+    const path = `${this.#pathPrefix}/${key.split('/').map(encodePathSegment).join('/')}`;
+    const host = this.#port === '' ? this.#host : `${this.#host}:${this.#port}`;
+    const signed = aws4.sign(
+      {
+        host,
+        path,
+        method,
+        service: 's3',
+        region: this.#options.region,
+        // A request without a body: its payload hash need not be computed.
+        headers: { ...headers, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+      },
+      this.#options.credentials,
+    );
+    const request = this.#https ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request({
+        host: this.#host,
+        ...(this.#port === '' ? {} : { port: this.#port }),
+        method,
+        path,
+        headers: signed.headers,
+        agent: this.#agent,
+      });
+      const timer = setTimeout(() => {
+        req.destroy(
+          new S3RequestError(
+            `no answer from the store within ${this.#options.timeout} ms`,
+            'ETIMEDOUT',
+          ),
+        );
+      }, this.#options.timeout);
+      req.once('response', (res) => {
+        clearTimeout(timer);
+        resolve(res);
+      });
+      req.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(
+          error instanceof S3RequestError
+            ? error
+            : new S3RequestError(error.message, error.code ?? 'ECONNRESET'),
+        );
+      });
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+/**
+ * Copies a store body to the response with backpressure (the store socket pauses while the client
+ * is behind) and a watchdog: a store silent for `timeout` while the client could take more ends
+ * the copy. Resolves with the bytes copied (fewer than the body's if either side stopped).
+ */
+export function relayBody(body: IncomingMessage, res: Response, timeout: number): Promise<number> {
+  return new Promise((resolve) => {
+    let copied = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      body.off('data', onData);
+      body.off('end', finish);
+      body.off('error', finish);
+      body.off('close', finish);
+      res.off('drain', onDrain);
+      res.off('close', finish);
+      if (!body.complete) body.destroy();
+      resolve(copied);
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, timeout);
+    };
+    const onData = (chunk: Buffer) => {
+      copied += chunk.length;
+      if (isClosed(res)) return finish();
+      if (writeChunk(res, chunk)) return arm();
+      // The client is behind: the store waits, and so does the watchdog.
+      clearTimeout(timer);
+      body.pause();
+    };
+    const onDrain = () => {
+      body.resume();
+      arm();
+    };
+    body.on('data', onData);
+    body.on('end', finish);
+    body.on('error', finish);
+    body.on('close', finish);
+    res.on('drain', onDrain);
+    res.on('close', finish);
+    arm();
+  });
+}
+
+/** Reads and drops an error answer's body (so the keep-alive socket can be reused). */
+export function discard(body: IncomingMessage): void {
+  body.resume();
+}
