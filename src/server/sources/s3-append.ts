@@ -25,6 +25,7 @@ import {
   type AppendOptions,
   StoreUnavailableError,
 } from '../uploads/store-types.js';
+import { givePartBuffer, takePartBuffer } from './s3-budget.js';
 import { Conflict, isMissing, md5 } from './s3-objects.js';
 import { newRev, type S3UploadBucket } from './s3-upload-bucket.js';
 
@@ -59,7 +60,7 @@ export async function appendToS3(
   const oldTail = state.tail;
   // A tail above the part size (a length declared after it was written) is one part.
   const partSize = Math.max(partSizeFor(state.record.length, offset), oldTail?.size ?? 0);
-  let buffer = Buffer.allocUnsafe(partSize);
+  let buffer = takePartBuffer(partSize);
   let fill = 0;
   /** Where the next part starts in the upload (the old tail's bytes are the first part's). */
   let partStart = offset - (oldTail?.size ?? 0);
@@ -254,5 +255,7 @@ export async function appendToS3(
   }
   const next = { ...state.record, durable: state.offset };
   const kind = tooLarge ? 'too-large' : failure !== undefined ? 'interrupted' : 'stored';
+  // Every part request of this body has finished: the buffer can serve the next append.
+  givePartBuffer(buffer);
   return { record: next, appended: { kind, offset: state.offset } };
 }
