@@ -12,7 +12,12 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from 'node:fs';
 import { extname } from 'node:path';
 import { contentType } from 'mime-types';
-import { type BodyPart, type PlanOptions, planResponse } from '../core/respond.js';
+import {
+  type BodyPart,
+  type PlanOptions,
+  planResponse,
+  type RequestFacts,
+} from '../core/respond.js';
 import {
   cut,
   endWith,
@@ -131,22 +136,8 @@ export async function sendOpenFile(
   options: ServeFileOptions = {},
 ): Promise<void> {
   const { fd, stats } = file;
-  const planOptions: PlanOptions = { boundary: randomBoundary };
-  if (options.maxRanges !== undefined) planOptions.maxRanges = options.maxRanges;
-  if (options.cacheControl !== undefined) planOptions.cacheControl = options.cacheControl;
-  const h = req.headers;
   const plan = planResponse(
-    {
-      method: req.method ?? 'GET',
-      headers: {
-        range: h.range,
-        ifRange: joined(h['if-range']),
-        ifMatch: h['if-match'],
-        ifNoneMatch: h['if-none-match'],
-        ifModifiedSince: h['if-modified-since'],
-        ifUnmodifiedSince: h['if-unmodified-since'],
-      },
-    },
+    requestFacts(req),
     {
       size: stats.size,
       mtimeMs: stats.mtimeMs,
@@ -154,7 +145,7 @@ export async function sendOpenFile(
       type,
       ...(file.etag === undefined ? {} : { etag: file.etag }),
     },
-    planOptions,
+    planOptionsFor(options),
   );
   if (req.method === 'HEAD' || plan.body.length === 0) {
     res.writeHead(plan.status, plan.headers);
@@ -176,6 +167,30 @@ export async function sendOpenFile(
   }
   res.writeHead(plan.status, plan.headers);
   if (await writeLargeBody(res, fd, plan.body)) res.end();
+}
+
+/** What the core's planResponse() needs of a request: its method and the fields it reads. */
+export function requestFacts(req: Request): RequestFacts {
+  const h = req.headers;
+  return {
+    method: req.method ?? 'GET',
+    headers: {
+      range: h.range,
+      ifRange: joined(h['if-range']),
+      ifMatch: h['if-match'],
+      ifNoneMatch: h['if-none-match'],
+      ifModifiedSince: h['if-modified-since'],
+      ifUnmodifiedSince: h['if-unmodified-since'],
+    },
+  };
+}
+
+/** The plan options of a serving configuration (a fresh multipart boundary per response). */
+export function planOptionsFor(options: ServeFileOptions): PlanOptions {
+  const planOptions: PlanOptions = { boundary: randomBoundary };
+  if (options.maxRanges !== undefined) planOptions.maxRanges = options.maxRanges;
+  if (options.cacheControl !== undefined) planOptions.cacheControl = options.cacheControl;
+  return planOptions;
 }
 
 function joined(value: string | string[] | undefined): string | undefined {

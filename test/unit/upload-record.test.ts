@@ -5,6 +5,7 @@ import {
   decodeRecord,
   encodeRecord,
   isExpired,
+  newRecord,
   type UploadRecord,
 } from '../../src/core/upload/record.js';
 
@@ -177,4 +178,28 @@ test('decodeRecord() reads a record without `synced` as never checkpointed (0), 
   assert.equal(decodeRecord(JSON.stringify(older))?.synced, 0);
   assert.equal(decodeRecord(JSON.stringify({ ...record, synced: -1 })), undefined);
   assert.equal(decodeRecord(JSON.stringify({ ...record, synced: '5' })), undefined);
+});
+
+test('newRecord: an active upload with nothing stored, its times and boot as given', () => {
+  const input = {
+    id: 'A'.repeat(22),
+    protocol: 'tus' as const,
+    target: ['music', 'a.wav'],
+    length: 10,
+    metadata: null,
+    concat: null,
+  };
+  const record = newRecord(input, { boot: 'b1', now: 1000, synced: 0 });
+  assert.deepEqual(record, {
+    v: 1,
+    ...input,
+    status: 'active',
+    durable: 0,
+    boot: 'b1',
+    created: 1000,
+    activity: 1000,
+    synced: 0,
+  });
+  // A record of it survives its own codec.
+  assert.deepEqual(decodeRecord(encodeRecord(record)), record);
 });

@@ -88,6 +88,31 @@ export function claimableOffset(
   return Math.min(facts.size, facts.pending ?? Number.POSITIVE_INFINITY);
 }
 
+/**
+ * The record of a new upload: active, nothing stored or synced yet, written in boot `boot` at
+ * `now` (`synced` 0 on a disk: no checkpoint yet; a store whose writes are durable passes `now`).
+ */
+export function newRecord(
+  input: Pick<UploadRecord, 'id' | 'protocol' | 'target' | 'length' | 'metadata' | 'concat'>,
+  facts: { boot: string; now: number; synced: number },
+): UploadRecord {
+  return {
+    v: 1,
+    id: input.id,
+    protocol: input.protocol,
+    status: 'active',
+    target: input.target,
+    length: input.length,
+    metadata: input.metadata,
+    concat: input.concat,
+    durable: 0,
+    boot: facts.boot,
+    created: facts.now,
+    activity: facts.now,
+    synced: facts.synced,
+  };
+}
+
 /** Whether an active upload has expired at `now`. */
 export function isExpired(record: UploadRecord, now: number, expiresMs: number): boolean {
   return record.status === 'active' && record.activity + expiresMs <= now;

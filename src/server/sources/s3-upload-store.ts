@@ -22,7 +22,7 @@
  * process stay within MAX_APPEND_BYTES (s3-budget.ts).
  */
 import type { S3Location } from '../../core/s3-location.js';
-import type { UploadRecord } from '../../core/upload/record.js';
+import { newRecord, type UploadRecord } from '../../core/upload/record.js';
 import { roomVerdict } from '../../core/upload/room.js';
 import {
   newS3UploadState,
@@ -144,21 +144,8 @@ export class S3UploadStore implements UploadStore {
       if (reserved !== undefined) return reserved;
     }
     const now = this.options.now();
-    const record: UploadRecord = {
-      v: 1,
-      id: input.id,
-      protocol: input.protocol,
-      status: 'active',
-      target: input.target,
-      length: input.length,
-      metadata: input.metadata,
-      concat: input.concat,
-      durable: 0,
-      boot: 's3',
-      created: now,
-      activity: now,
-      synced: now,
-    };
+    // Bytes in the store are durable once written: nothing waits for a checkpoint.
+    const record = newRecord(input, { boot: 's3', now, synced: now });
     try {
       const made = await this.#bucket.createState(newS3UploadState(record, newRev()));
       if (!made) throw new Error(`upload ${input.id} exists already`);

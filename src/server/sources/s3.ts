@@ -18,12 +18,12 @@
 import type { IncomingMessage } from 'node:http';
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type BodyPart, type PlanOptions, planResponse } from '../../core/respond.js';
+import { type BodyPart, planResponse } from '../../core/respond.js';
 import { keyFor, parseS3Location, type S3Location } from '../../core/s3-location.js';
 import { cut, isClosed, needsDrain, type Request, type Response, writeChunk } from '../exchange.js';
 import { type FsPath, UPLOAD_STORE_NAME } from '../inside-root.js';
 import type { ListingEntry } from '../listing/entry.js';
-import { randomBoundary, type ServeFileOptions, typeForPath } from '../serve-file.js';
+import { planOptionsFor, requestFacts, type ServeFileOptions, typeForPath } from '../serve-file.js';
 import type { StoreFactory } from '../uploads/uploads.js';
 import {
   connectS3,
@@ -211,21 +211,8 @@ export class S3Source implements Source {
     options: ServeFileOptions,
   ): Promise<void> {
     let info = found.file as ObjectInfo;
-    const planOptions: PlanOptions = { boundary: randomBoundary };
-    if (options.maxRanges !== undefined) planOptions.maxRanges = options.maxRanges;
-    if (options.cacheControl !== undefined) planOptions.cacheControl = options.cacheControl;
-    const h = req.headers;
-    const facts = {
-      method: req.method ?? 'GET',
-      headers: {
-        range: h.range,
-        ifRange: joined(h['if-range']),
-        ifMatch: h['if-match'],
-        ifNoneMatch: h['if-none-match'],
-        ifModifiedSince: h['if-modified-since'],
-        ifUnmodifiedSince: h['if-unmodified-since'],
-      },
-    };
+    const planOptions = planOptionsFor(options);
+    const facts = requestFacts(req);
     // A replaced object is met by If-Match before a byte is sent: look again, answer for it.
     for (let attempt = 0; ; attempt++) {
       const plan = planResponse(
@@ -398,10 +385,6 @@ function unavailable(error: unknown): Error {
 function strongTag(etag: string): string {
   const tag = etag.startsWith('W/') ? etag.slice(2) : etag;
   return tag.startsWith('"') ? tag : `"${tag}"`;
-}
-
-function joined(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** Resolves true once the response can take more, false if it closed first. */

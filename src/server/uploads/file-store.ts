@@ -15,7 +15,7 @@
 import { lstatSync, mkdirSync } from 'node:fs';
 import { open, readdir, readFile, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { bootId } from '../../boot-id.js';
-import { claimableOffset, type UploadRecord } from '../../core/upload/record.js';
+import { claimableOffset, newRecord, type UploadRecord } from '../../core/upload/record.js';
 import { roomVerdict } from '../../core/upload/room.js';
 import { UPLOAD_STORE_NAME } from '../inside-root.js';
 import { writeBody } from './body-writer.js';
@@ -126,21 +126,7 @@ export class FileUploadStore implements UploadStore {
       const reserved = await this.#reserve(input.target, id);
       if (reserved !== undefined) return reserved;
     }
-    const record: UploadRecord = {
-      v: 1,
-      id,
-      protocol: input.protocol,
-      status: 'active',
-      target: input.target,
-      length: input.length,
-      metadata: input.metadata,
-      concat: input.concat,
-      durable: 0,
-      boot: this.#boot,
-      created: now,
-      activity: now,
-      synced: 0,
-    };
+    const record = newRecord(input, { boot: this.#boot, now, synced: 0 });
     const dir = this.#dir(id);
     try {
       mkdirSync(dir, { mode: 0o700 });
