@@ -70,15 +70,24 @@ export class S3Reader {
   }
 
   /**
-   * Sends a signed HEAD or GET of `key` with `headers` (Range, If-Match); resolves with the
-   * response once its head arrived (the caller reads or destroys the body).
+   * Sends a signed HEAD or GET of `key` with `headers` (Range, If-Match), or a PUT with `body`
+   * (a part: `query` names it); resolves with the response once its head arrived (the caller
+   * reads or destroys the body). The payload is not hashed for the signature (UNSIGNED-PAYLOAD).
    */
   send(
-    method: 'HEAD' | 'GET',
+    method: 'HEAD' | 'GET' | 'PUT',
     key: string,
     headers: Record<string, string>,
+    options: { query?: Record<string, string>; body?: Uint8Array; timeout?: number } = {},
   ): Promise<IncomingMessage> {
-    const path = `${this.#pathPrefix}/${key.split('/').map(encodePathSegment).join('/')}`;
+    const query = Object.entries(options.query ?? {})
+      .map(([name, value]) => `${encodePathSegment(name)}=${encodePathSegment(value)}`)
+      .join('&');
+    const objectPath = `${this.#pathPrefix}/${key.split('/').map(encodePathSegment).join('/')}`;
+    const path = query === '' ? objectPath : `${objectPath}?${query}`;
+    const timeout = options.timeout ?? this.#options.timeout;
+    const body = options.body;
+    if (body !== undefined) headers = { ...headers, 'Content-Length': String(body.length) };
     const host = this.#port === '' ? this.#host : `${this.#host}:${this.#port}`;
     const signed = aws4.sign(
       {
@@ -104,12 +113,9 @@ export class S3Reader {
       });
       const timer = setTimeout(() => {
         req.destroy(
-          new S3RequestError(
-            `no answer from the store within ${this.#options.timeout} ms`,
-            'ETIMEDOUT',
-          ),
+          new S3RequestError(`no answer from the store within ${timeout} ms`, 'ETIMEDOUT'),
         );
-      }, this.#options.timeout);
+      }, timeout);
       req.once('response', (res) => {
         clearTimeout(timer);
         resolve(res);
@@ -122,7 +128,8 @@ export class S3Reader {
             : new S3RequestError(error.message, error.code ?? 'ECONNRESET'),
         );
       });
-      req.end();
+      if (body === undefined) req.end();
+      else req.end(body);
     });
   }
 
