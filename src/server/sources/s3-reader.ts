@@ -1,5 +1,6 @@
 /**
- * The S3 source's hot path, HEAD and ranged GET of one object, as plain SigV4-signed requests
+ * The S3 source's hot paths, HEAD and ranged GET of one object and the upload store's part PUTs
+ * (s3-objects.ts), as plain SigV4-signed requests
  * (`aws4`) over keep-alive `node:http`/`node:https`. Measured in the s3 bench (bench/RESULTS.md,
  * 2026-12-07): the AWS SDK spends about 1.2 ms of CPU per request on these against 0.23-0.45 ms
  * for signing plus a plain request, and its response handling cost about 1 s per GB of GET on two
@@ -96,7 +97,8 @@ export class S3Reader {
         method,
         service: 's3',
         region: this.#options.region,
-        // A request without a body: its payload hash need not be computed.
+        // The payload is not hashed for the signature: a HEAD or GET has none, and a part's
+        // bytes are checked by CompleteMultipartUpload against the ETag its PUT returned.
         headers: { ...headers, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
       },
       this.#options.credentials,
