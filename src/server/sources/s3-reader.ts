@@ -1,11 +1,11 @@
 /**
  * The S3 source's hot paths, HEAD and ranged GET of one object and the upload store's part PUTs
- * (s3-objects.ts), as plain SigV4-signed requests
- * (`aws4`) over keep-alive `node:http`/`node:https`. Measured in the s3 bench (bench/RESULTS.md,
+ * (s3-objects.ts), as plain SigV4-signed requests (`aws4`) over keep-alive `node:http`/`node:https`.
+ * Measured in the s3 bench (bench/RESULTS.md,
  * 2026-12-07): the AWS SDK spends about 1.2 ms of CPU per request on these against 0.23-0.45 ms
  * for signing plus a plain request, and its response handling cost about 1 s per GB of GET on two
  * cores; its per-request garbage also pushed the server past 128 MiB under 32 connections. The
- * SDK stays for everything else (listing, the bucket check, the upload store).
+ * SDK stays for everything else (listing, the bucket check, the upload state objects).
  *
  * Bounded waits: no answer head within `timeout` is a TimeoutError (504); once the head is there,
  * the body's own watchdog (relayBody()) cuts a store that goes silent while the client reads.
