@@ -271,7 +271,7 @@ function giveBuffer(buf: Buffer) {
  * Resolves true once the response can take more data, false if it closed first (or, with
  * `withinMs`, if it still cannot after that long).
  */
-function writable(res: Response, withinMs?: number): Promise<boolean> | boolean {
+export function writable(res: Response, withinMs?: number): Promise<boolean> | boolean {
   if (isClosed(res)) return false;
   if (!needsDrain(res)) return true;
   return new Promise((resolve) => {

@@ -7,6 +7,7 @@
  * `ranged serve DIR` and `ranged get` never load it.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { StoreUnavailableError } from '../uploads/store-types.js';
 
 export type S3Sdk = typeof import('@aws-sdk/client-s3');
 
@@ -128,4 +129,18 @@ export function s3Failure(error: unknown): S3Failure {
     return { kind: 'timeout', detail };
   }
   return { kind: 'refused', detail };
+}
+
+/**
+ * The error a failed store request is answered with (`what` says which): 504 when the store did
+ * not answer in time, 502 when it refused or answered an error (a missing object or a failed
+ * precondition is the caller's to sort before this).
+ */
+export function storeUnavailable(error: unknown, what: string): StoreUnavailableError {
+  const failure = s3Failure(error);
+  const detail =
+    failure.kind === 'timeout' || failure.kind === 'refused' ? failure.detail : failure.kind;
+  return new StoreUnavailableError(`${what}: ${detail}`, failure.kind === 'timeout' ? 504 : 502, {
+    cause: error,
+  });
 }

@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import type { GetObjectCommandOutput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { partTimeoutMs, type S3Multipart } from '../../core/upload/s3-state.js';
 import { StoreUnavailableError } from '../uploads/store-types.js';
-import { type S3Connection, s3Failure } from './s3-client.js';
+import { type S3Connection, s3Failure, storeUnavailable } from './s3-client.js';
 import { S3Reader } from './s3-reader.js';
 
 /** A compare-and-swap failed: another request changed the state since it was read. */
@@ -107,13 +107,9 @@ export class S3Objects {
       return (await this.conn.client.send(command as never, options)) as T;
     } catch (error) {
       if (!isS3Error(error)) throw error;
-      const failure = s3Failure(error);
-      if (failure.kind === 'missing' || failure.kind === 'changed') throw error;
-      throw new StoreUnavailableError(
-        `the S3 store failed: ${failure.detail}`,
-        failure.kind === 'timeout' ? 504 : 502,
-        { cause: error },
-      );
+      const kind = s3Failure(error).kind;
+      if (kind === 'missing' || kind === 'changed') throw error;
+      throw storeUnavailable(error, 'the S3 store failed');
     }
   }
 
@@ -283,11 +279,7 @@ export class S3Objects {
     try {
       res = await this.#parts.send('PUT', multipart.key, {}, { query, body: bytes, timeout });
     } catch (error) {
-      throw new StoreUnavailableError(
-        `the S3 store failed a part upload: ${(error as Error).message}`,
-        s3Failure(error).kind === 'timeout' ? 504 : 502,
-        { cause: error },
-      );
+      throw storeUnavailable(error, 'the S3 store failed a part upload');
     }
     res.resume();
     const status = res.statusCode ?? 0;

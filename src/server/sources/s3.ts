@@ -20,10 +20,16 @@ import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type BodyPart, planResponse } from '../../core/respond.js';
 import { keyFor, parseS3Location, type S3Location } from '../../core/s3-location.js';
-import { cut, isClosed, needsDrain, type Request, type Response, writeChunk } from '../exchange.js';
+import { cut, isClosed, type Request, type Response, writeChunk } from '../exchange.js';
 import { type FsPath, UPLOAD_STORE_NAME } from '../inside-root.js';
 import type { ListingEntry } from '../listing/entry.js';
-import { planOptionsFor, requestFacts, type ServeFileOptions, typeForPath } from '../serve-file.js';
+import {
+  planOptionsFor,
+  requestFacts,
+  type ServeFileOptions,
+  typeForPath,
+  writable,
+} from '../serve-file.js';
 import type { StoreFactory } from '../uploads/uploads.js';
 import {
   connectS3,
@@ -31,6 +37,7 @@ import {
   type S3Connection,
   type S3ConnectOptions,
   s3Failure,
+  storeUnavailable,
 } from './s3-client.js';
 import { relayBody, S3Reader } from './s3-reader.js';
 import { s3UploadStore } from './s3-upload-store.js';
@@ -281,7 +288,7 @@ export class S3Source implements Source {
       for (const part of parts) {
         if (isClosed(res)) return;
         if ('bytes' in part) {
-          if (!writeChunk(res, part.bytes) && !(await drained(res))) return;
+          if (!writeChunk(res, part.bytes) && !(await writable(res))) return;
           continue;
         }
         const body = pending ?? (await this.#read(info, part));
@@ -372,34 +379,12 @@ function storeRefused(status: number | undefined): Error {
 }
 
 function unavailable(error: unknown): Error {
-  const failure = s3Failure(error);
-  if (failure.kind === 'missing') return missing('the object');
-  if (failure.kind === 'timeout')
-    return new StoreUnavailableError(failure.detail, 504, { cause: error });
-  if (failure.kind === 'refused')
-    return new StoreUnavailableError(failure.detail, 502, { cause: error });
-  return new StoreUnavailableError('the object changed meanwhile', 502);
+  if (s3Failure(error).kind === 'missing') return missing('the object');
+  return storeUnavailable(error, 'the S3 store failed');
 }
 
 /** S3 ETags are quoted; a store that left the quotes off still gets a valid entity-tag. */
 function strongTag(etag: string): string {
   const tag = etag.startsWith('W/') ? etag.slice(2) : etag;
   return tag.startsWith('"') ? tag : `"${tag}"`;
-}
-
-/** Resolves true once the response can take more, false if it closed first. */
-function drained(res: Response): Promise<boolean> {
-  if (isClosed(res)) return Promise.resolve(false);
-  if (!needsDrain(res)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      resolve(ok);
-    };
-    const onDrain = () => done(true);
-    const onClose = () => done(false);
-    res.on('drain', onDrain);
-    res.on('close', onClose);
-  });
 }
