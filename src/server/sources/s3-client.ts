@@ -6,6 +6,8 @@
  * `@aws-sdk/client-s3` is loaded here only, by a dynamic import, when an `s3://` source is used:
  * `ranged serve DIR` and `ranged get` never load it.
  */
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { StoreUnavailableError } from '../uploads/store-types.js';
 
@@ -25,6 +27,11 @@ export interface S3Connection {
   client: S3Client;
   endpoint: string | undefined;
   region: string;
+  /**
+   * The keep-alive connections to the store, shared by the SDK and the lean requests
+   * (s3-reader.ts) of every user of this connection.
+   */
+  agents: { http: HttpAgent; https: HttpsAgent };
   /** The credentials from the environment (for the lean reader, s3-reader.ts). */
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Longest wait for an answer from the store, in ms. */
@@ -72,6 +79,7 @@ export async function connectS3(options: S3ConnectOptions = {}): Promise<S3Conne
     import('node:https'),
   ]);
   const agentOptions = { keepAlive: true, maxSockets: 256 };
+  const agents = { http: new Agent(agentOptions), https: new HttpsAgent(agentOptions) };
   const client = new sdk.S3Client({
     region,
     ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }),
@@ -89,11 +97,11 @@ export async function connectS3(options: S3ConnectOptions = {}): Promise<S3Conne
       requestTimeout: timeout,
       // Without it the handler only logs a warning when the store stays silent.
       throwOnRequestTimeout: true,
-      httpAgent: new Agent(agentOptions),
-      httpsAgent: new HttpsAgent(agentOptions),
+      httpAgent: agents.http,
+      httpsAgent: agents.https,
     },
   });
-  return { sdk, client, endpoint, region, credentials, timeout };
+  return { sdk, client, endpoint, region, agents, credentials, timeout };
 }
 
 /** What an S3 failure means for the answer to a client. */

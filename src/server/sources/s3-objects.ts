@@ -89,6 +89,7 @@ export class S3Objects {
       endpoint: conn.endpoint,
       region: conn.region,
       credentials: conn.credentials,
+      agents: conn.agents,
       bucket,
       timeout: conn.timeout,
     });

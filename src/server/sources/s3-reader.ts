@@ -10,8 +10,8 @@
  * Bounded waits: no answer head within `timeout` is a TimeoutError (504); once the head is there,
  * the body's own watchdog (relayBody()) cuts a store that goes silent while the client reads.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { type Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import aws4 from 'aws4';
 import { isClosed, type Response, writeChunk } from '../exchange.js';
 import { encodePathSegment } from '../listing/entry.js';
@@ -28,6 +28,8 @@ export interface S3ReaderOptions {
   region: string;
   credentials: S3Credentials;
   bucket: string;
+  /** The connection's keep-alive agents (s3-client.ts), shared with the SDK. */
+  agents: { http: HttpAgent; https: HttpsAgent };
   /** Longest wait for an answer's head (and for the next body bytes), in ms. */
   timeout: number;
 }
@@ -66,8 +68,7 @@ export class S3Reader {
       // Path-style for a custom endpoint (under the endpoint's own path, if it has one).
       this.#pathPrefix = `${url.pathname.replace(/\/$/, '')}/${encodePathSegment(options.bucket)}`;
     }
-    const agentOptions = { keepAlive: true, maxSockets: 256 };
-    this.#agent = this.#https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.#agent = this.#https ? options.agents.https : options.agents.http;
   }
 
   /**
@@ -133,10 +134,6 @@ export class S3Reader {
       if (body === undefined) req.end();
       else req.end(body);
     });
-  }
-
-  close(): void {
-    this.#agent.destroy();
   }
 }
 

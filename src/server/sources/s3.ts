@@ -99,6 +99,7 @@ export class S3Source implements Source {
       endpoint: conn.endpoint,
       region: conn.region,
       credentials: conn.credentials,
+      agents: conn.agents,
       bucket: location.bucket,
       timeout: conn.timeout,
     });
@@ -365,8 +366,10 @@ export class S3Source implements Source {
   }
 
   close(): void {
-    this.#reader.close();
     this.#client.destroy();
+    // The keep-alive connections the SDK and the lean requests share.
+    this.conn.agents.http.destroy();
+    this.conn.agents.https.destroy();
   }
 }
 
