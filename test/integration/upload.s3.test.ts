@@ -212,6 +212,48 @@ test('tus: a 100 KiB upload lives in a tail object only; an empty upload is comp
   assert.deepEqual(await keysUnder(`${location.prefix}${S3_UPLOAD_PREFIX}u/`), []);
 });
 
+test('tus: a PATCH that stops midway while its part streams to the store keeps what arrived as the tail', async (t) => {
+  const location = place();
+  const origin = await serve(t, location);
+  const data = randomBytes(12 * MiB + 7);
+  const { path } = await create(origin, data.length, 'cut.bin');
+  // The body declares every byte (so the first part goes to the store as it arrives), sends 5 MiB
+  // and ends its half of the connection: the server reads those bytes, then an early end.
+  const sent = 5 * MiB;
+  await new Promise<void>((resolve) => {
+    const { hostname, port } = new URL(origin);
+    const req = http.request({
+      host: hostname,
+      port,
+      method: 'PATCH',
+      path,
+      agent: false,
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        Authorization: `Bearer ${TOKEN}`,
+        'Content-Type': 'application/offset+octet-stream',
+        'Upload-Offset': '0',
+        'Content-Length': String(data.length),
+      },
+    });
+    req.on('error', () => resolve());
+    req.on('close', () => resolve());
+    req.on('response', (res) => res.resume());
+    req.flushHeaders();
+    req.write(data.subarray(0, sent), () => req.socket?.end());
+  });
+  // What arrived counts (tus: the server SHOULD keep the bytes of an interrupted PATCH); the part
+  // given up left nothing in the store, so the rest completes the upload byte-identical.
+  await waitFor(
+    'the offset of the interrupted PATCH',
+    async () => (await headOffset(origin, path)) === sent,
+  );
+  const tail = await tusPatch(origin, TOKEN, path, sent, data.subarray(sent));
+  assert.equal(tail.status, 204, tail.body.toString());
+  assert.ok((await object(`${location.prefix}cut.bin`))?.equals(data), 'byte-identical');
+  assert.deepEqual(await multipartUploads(location.prefix), []);
+});
+
 test('two servers on one bucket: an upload begun on one is continued and completed on the other', async (t) => {
   const location = place();
   const first = await serve(t, location);

@@ -240,12 +240,14 @@ test('countPart() counts the claimed part: no claim, no tail, the offset its sum
   assert.deepEqual(decodeS3UploadState(encodeS3UploadState(next)), next);
 });
 
-test('withTail() sets the bytes past the last part and the offset', () => {
+test('withTail() sets the bytes past the last part and the offset, and ends the claim', () => {
   const tail = { key: 'u/x/tail-y', size: 300, etag: 'ee' };
   const next = withTail(busy, tail, 78_000);
+  assert.notEqual(busy.claim, null);
   assert.deepEqual(next, {
     ...busy,
     tail,
+    claim: null,
     offset: 16 * MiB + 300,
     record: { ...record, activity: 78_000 },
   });

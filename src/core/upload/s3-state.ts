@@ -240,7 +240,10 @@ export function countPart(state: S3UploadState, part: S3Part, now: number): S3Up
   };
 }
 
-/** The state with `tail` as the bytes past the last part, active at `now`. */
+/**
+ * The state with `tail` as the bytes past the last part, active at `now`, and no claim: the writer
+ * ending its append holds the claim if any (a part it gave up when the body stopped short).
+ */
 export function withTail(
   state: S3UploadState,
   tail: S3UploadState['tail'],
@@ -249,6 +252,7 @@ export function withTail(
   return {
     ...state,
     tail,
+    claim: null,
     offset: sumParts(state.parts) + (tail?.size ?? 0),
     record: { ...state.record, activity: now },
   };

@@ -26,7 +26,7 @@ import {
   StoreUnavailableError,
 } from '../uploads/store-types.js';
 import { givePartBuffer, takePartBuffer } from './s3-budget.js';
-import { Conflict, isMissing, md5 } from './s3-objects.js';
+import { Conflict, isMissing, md5, type PartUpload } from './s3-objects.js';
 import { newRev, type S3UploadBucket } from './s3-upload-bucket.js';
 
 /**
@@ -48,7 +48,9 @@ export async function appendToS3(
   const { objects } = bucket;
   const now = () => bucket.options.now();
   const id = record.id;
-  const read = await bucket.readState(id);
+  // The state load() read for this request a moment ago: every change is a swap over its ETag, so
+  // a state changed since only makes the first swap fail (and read again).
+  const read = bucket.takeKeptState(id) ?? (await bucket.readState(id));
   if (read === undefined || read.state.record.status !== 'active') {
     return { record, appended: { kind: 'conflict', offset } };
   }
@@ -79,6 +81,11 @@ export async function appendToS3(
   let newTail: S3UploadState['tail'] = null;
   const checksum = options.checksum;
   const hash = chunkChecksum(checksum);
+  const { signal, limit, declared } = options;
+  /** The part being sent while its bytes arrive, and its number. */
+  let streaming: { part: PartUpload; n: number } | undefined;
+  /** Body bytes in the buffer or in parts so far. */
+  let bodyIn = 0;
 
   /**
    * Swaps the state for `change(state)`; when another request changed it meanwhile without
@@ -138,8 +145,39 @@ export async function appendToS3(
       await objects.delete(oldTail.key).catch(() => {});
     }
   };
+  /**
+   * Whether the part being filled can go to the store while its bytes arrive: the body declared
+   * (Content-Length) all the bytes it still needs, and no checksum has to match first. The part
+   * request then ends with the body's bytes (the receive and the store's write overlap); a body
+   * that stops short aborts it, and what arrived becomes the tail as in the buffered case.
+   */
+  const canStream = () =>
+    streaming === undefined &&
+    checksum === undefined &&
+    declared !== undefined &&
+    Math.min(declared, limit) - bodyIn >= buffer.length - fill;
+  const startStream = async () => {
+    const { n, multipart } = await claim(buffer.length);
+    const part = objects.streamPart(multipart, n, buffer.length);
+    streaming = { part, n };
+    // The old tail's bytes, first in the part.
+    if (fill > 0) part.write(buffer.subarray(0, fill));
+  };
+  const stopStream = () => {
+    streaming?.part.abort();
+    streaming = undefined;
+  };
   const uploadPart = async () => {
     const size = fill;
+    if (streaming !== undefined) {
+      const { part, n } = streaming;
+      streaming = undefined;
+      const partEtag = await part.finish();
+      fill = 0;
+      await count({ n, etag: partEtag, size });
+      grow();
+      return;
+    }
     if (checksum !== undefined) {
       const key = bucket.freshKey(id, 'stage');
       await objects.put(key, buffer.subarray(0, size));
@@ -168,7 +206,6 @@ export async function appendToS3(
     }
   };
   let taken = 0;
-  const { signal, limit } = options;
   const stop = () => {
     if (body instanceof Readable) body.destroy(signal.reason as Error);
   };
@@ -188,10 +225,13 @@ export async function appendToS3(
         let at = 0;
         while (at < piece.length) {
           if (fill === buffer.length) await step(uploadPart);
+          if (canStream()) await step(startStream);
           const n = Math.min(piece.length - at, buffer.length - fill);
           buffer.set(piece.subarray(at, at + n), fill);
+          streaming?.part.write(buffer.subarray(fill, fill + n));
           fill += n;
           at += n;
+          bodyIn += n;
         }
         if (fill === buffer.length) await step(uploadPart);
         if (chunk.length > room) {
@@ -205,6 +245,8 @@ export async function appendToS3(
       failure = error;
     } finally {
       signal.removeEventListener('abort', stop);
+      // A part the body did not fill: nothing of it is stored (its bytes become the tail).
+      stopStream();
     }
     if (checksum !== undefined) {
       if (!hash?.matched({ failure, tooLarge })) {
@@ -223,7 +265,9 @@ export async function appendToS3(
         await objects.delete(s.key).catch(() => {});
       }
     }
-    if (taken > 0 || oldTailCounted) {
+    // After a counted part and nothing more, the state is right as it is (one swap less).
+    const settled = fill === 0 && state.tail === null && state.claim === null;
+    if ((taken > 0 || oldTailCounted) && !settled) {
       if (isS3UploadBusy(state, Date.now(), { token, takeover: true })) throw new Conflict();
       if (fill > 0) {
         const key = bucket.freshKey(id, 'tail');
@@ -235,6 +279,7 @@ export async function appendToS3(
       if (oldTail !== null && !oldTailCounted) await objects.delete(oldTail.key).catch(() => {});
     }
   } catch (error) {
+    stopStream();
     if (!(error instanceof Conflict)) {
       // The store failed. A part upload that timed out may still land: its claim stays until it
       // runs out; after a failure the store answered, the number is free again.

@@ -20,6 +20,16 @@ import { StoreUnavailableError } from '../uploads/store-types.js';
 import { type S3Connection, s3Failure, storeUnavailable } from './s3-client.js';
 import { S3Reader } from './s3-reader.js';
 
+/** A part upload under way (S3Objects.streamPart()). */
+export interface PartUpload {
+  /** The part's next bytes, sent from `bytes` (not copied: they must stay until finish()). */
+  write(bytes: Uint8Array): void;
+  /** Sends `last` (if any) as the part's last bytes; the part's ETag, unquoted. */
+  finish(last?: Uint8Array): Promise<string>;
+  /** Gives the part up before its bytes are all written: the store keeps nothing of it. */
+  abort(): void;
+}
+
 /** A compare-and-swap failed: another request changed the state since it was read. */
 export class Conflict extends Error {
   override name = 'Conflict';
@@ -270,26 +280,44 @@ export class S3Objects {
 
   /** Uploads `bytes` as part `n`; its ETag (without quotes). */
   async uploadPart(multipart: S3Multipart, n: number, bytes: Uint8Array): Promise<string> {
+    const part = this.streamPart(multipart, n, bytes.length);
+    return await part.finish(bytes);
+  }
+
+  /**
+   * Starts the upload of part `n` (`size` bytes) of `multipart`; its bytes are written as they come
+   * and finish() sends the last of them and waits for the part's ETag. An abort() before all `size`
+   * bytes were written destroys the request: the store never gets that part.
+   */
+  streamPart(multipart: S3Multipart, n: number, size: number): PartUpload {
     // A signed PUT of the part, its payload UNSIGNED-PAYLOAD: the SDK hashed each 8 MiB part for
     // its signature before sending it, in series with the PATCH (s3 bench: ranged 7.7 s of CPU
     // per GB uploaded). The part's integrity is checked at completion: CompleteMultipartUpload
     // compares each part's ETag (its MD5) with the one recorded here.
     const query = { partNumber: String(n), uploadId: multipart.uploadId };
-    const timeout = partTimeoutMs(bytes.length);
-    let res: IncomingMessage;
-    try {
-      res = await this.#parts.send('PUT', multipart.key, {}, { query, body: bytes, timeout });
-    } catch (error) {
-      throw storeUnavailable(error, 'the S3 store failed a part upload');
-    }
-    res.resume();
-    const status = res.statusCode ?? 0;
-    // The multipart upload is gone (a termination meanwhile): another request's doing.
-    if (status === 404) throw new Conflict();
-    if (status !== 200 || typeof res.headers.etag !== 'string') {
-      throw new StoreUnavailableError(`the S3 store answered ${status} to a part upload`, 502);
-    }
-    return unquote(res.headers.etag);
+    const put = this.#parts.streamPut(multipart.key, query, size);
+    return {
+      write: (bytes) => put.write(bytes),
+      abort: () => put.abort(),
+      finish: async (last) => {
+        let res: IncomingMessage;
+        try {
+          // The wait for the answer starts with the part's last bytes: before, the pace was the
+          // request body's (watched by the upload's minimum speed).
+          res = await put.end(last, partTimeoutMs(size));
+        } catch (error) {
+          throw storeUnavailable(error, 'the S3 store failed a part upload');
+        }
+        res.resume();
+        const status = res.statusCode ?? 0;
+        // The multipart upload is gone (a termination meanwhile): another request's doing.
+        if (status === 404) throw new Conflict();
+        if (status !== 200 || typeof res.headers.etag !== 'string') {
+          throw new StoreUnavailableError(`the S3 store answered ${status} to a part upload`, 502);
+        }
+        return unquote(res.headers.etag);
+      },
+    };
   }
 
   /** Copies the object at `key` (`size` bytes) in the store as part `n`; its ETag. */

@@ -82,14 +82,33 @@ export class S3Reader {
     headers: Record<string, string>,
     options: { query?: Record<string, string>; body?: Uint8Array; timeout?: number } = {},
   ): Promise<IncomingMessage> {
-    const query = Object.entries(options.query ?? {})
+    const body = options.body;
+    const sent = this.#start(method, key, headers, options.query, body?.length);
+    return sent.end(body, options.timeout ?? this.#options.timeout);
+  }
+
+  /**
+   * Starts a signed PUT of `length` bytes whose body the caller writes as it comes (a part
+   * streamed while the upload's request body arrives). Its answer is awaited only from end() on:
+   * until then the body's pace is the caller's to watch.
+   */
+  streamPut(key: string, query: Record<string, string>, length: number): StreamedPut {
+    return this.#start('PUT', key, {}, query, length);
+  }
+
+  #start(
+    method: 'HEAD' | 'GET' | 'PUT',
+    key: string,
+    headers: Record<string, string>,
+    queryFields: Record<string, string> | undefined,
+    length: number | undefined,
+  ): StreamedPut {
+    const query = Object.entries(queryFields ?? {})
       .map(([name, value]) => `${encodePathSegment(name)}=${encodePathSegment(value)}`)
       .join('&');
     const objectPath = `${this.#pathPrefix}/${key.split('/').map(encodePathSegment).join('/')}`;
     const path = query === '' ? objectPath : `${objectPath}?${query}`;
-    const timeout = options.timeout ?? this.#options.timeout;
-    const body = options.body;
-    if (body !== undefined) headers = { ...headers, 'Content-Length': String(body.length) };
+    if (length !== undefined) headers = { ...headers, 'Content-Length': String(length) };
     const host = this.#port === '' ? this.#host : `${this.#host}:${this.#port}`;
     const signed = aws4.sign(
       {
@@ -105,20 +124,18 @@ export class S3Reader {
       this.#options.credentials,
     );
     const request = this.#https ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = request({
-        host: this.#host,
-        ...(this.#port === '' ? {} : { port: this.#port }),
-        method,
-        path,
-        headers: signed.headers,
-        agent: this.#agent,
-      });
-      const timer = setTimeout(() => {
-        req.destroy(
-          new S3RequestError(`no answer from the store within ${timeout} ms`, 'ETIMEDOUT'),
-        );
-      }, timeout);
+    const req = request({
+      host: this.#host,
+      ...(this.#port === '' ? {} : { port: this.#port }),
+      method,
+      path,
+      headers: signed.headers,
+      agent: this.#agent,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    // Settled by the answer's head or the request's failure, whichever comes first (a store may
+    // answer before the body is all there); awaited by end().
+    const answer = new Promise<IncomingMessage>((resolve, reject) => {
       req.once('response', (res) => {
         clearTimeout(timer);
         resolve(res);
@@ -131,10 +148,40 @@ export class S3Reader {
             : new S3RequestError(error.message, error.code ?? 'ECONNRESET'),
         );
       });
-      if (body === undefined) req.end();
-      else req.end(body);
     });
+    // A failure before end() is seen there.
+    answer.catch(() => {});
+    return {
+      write: (bytes) => {
+        if (!req.destroyed) req.write(bytes);
+      },
+      end: (bytes, timeout) => {
+        timer = setTimeout(() => {
+          req.destroy(
+            new S3RequestError(`no answer from the store within ${timeout} ms`, 'ETIMEDOUT'),
+          );
+        }, timeout);
+        if (!req.destroyed) {
+          if (bytes === undefined) req.end();
+          else req.end(bytes);
+        }
+        return answer;
+      },
+      abort: () => {
+        req.destroy();
+      },
+    };
   }
+}
+
+/** A request whose body is written as it comes (S3Reader.streamPut()). */
+export interface StreamedPut {
+  /** Writes the next bytes of the body (the bytes are sent from `bytes`, not copied). */
+  write(bytes: Uint8Array): void;
+  /** Ends the body with `bytes` and waits at most `timeout` ms for the answer's head. */
+  end(bytes: Uint8Array | undefined, timeout: number): Promise<IncomingMessage>;
+  /** Gives the request up: it is destroyed before its body is complete, so nothing is stored. */
+  abort(): void;
 }
 
 /**

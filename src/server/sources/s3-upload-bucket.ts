@@ -34,6 +34,9 @@ export const S3_UPLOAD_PREFIX = '.ranged-uploads/';
 
 /** The most finished records a store keeps in memory. */
 const FINISHED_CACHE = 10_000;
+/** The most states kept for an append (readStateAndKeep()), and for how long, in ms. */
+const KEPT_STATES = 1_000;
+const KEPT_MS = 2_000;
 /** The S3 key length limit, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 1024;
 
@@ -66,6 +69,8 @@ export class S3UploadBucket {
    * pass over them every few seconds reads none again; the oldest go past FINISHED_CACHE.
    */
   readonly #finished = new Map<string, UploadRecord>();
+  /** States read by load() for the append that usually follows (takeKeptState()). */
+  readonly #kept = new Map<string, ReadState & { at: number }>();
 
   constructor(conn: S3Connection, location: S3Location, options: FileStoreOptions) {
     this.objects = new S3Objects(conn, location.bucket);
@@ -111,6 +116,34 @@ export class S3UploadBucket {
     if (got === undefined) return undefined;
     const state = decodeS3UploadState(got.text);
     return state === undefined ? undefined : { state, etag: got.etag };
+  }
+
+  /**
+   * Reads the state and keeps it a moment for the append of the same request (takeKeptState()):
+   * one read of the store less per PATCH.
+   */
+  async readStateAndKeep(id: string): Promise<ReadState | undefined> {
+    const read = await this.readState(id);
+    this.#kept.delete(id);
+    if (read !== undefined) {
+      this.#kept.set(id, { ...read, at: Date.now() });
+      if (this.#kept.size > KEPT_STATES) {
+        const oldest = this.#kept.keys().next().value;
+        if (oldest !== undefined) this.#kept.delete(oldest);
+      }
+    }
+    return read;
+  }
+
+  /**
+   * The state readStateAndKeep() read for `id` within the last KEPT_MS, once. It may be out of
+   * date: a caller uses it only for swaps over its ETag, which then fail and read again.
+   */
+  takeKeptState(id: string): ReadState | undefined {
+    const kept = this.#kept.get(id);
+    if (kept === undefined) return undefined;
+    this.#kept.delete(id);
+    return Date.now() - kept.at <= KEPT_MS ? { state: kept.state, etag: kept.etag } : undefined;
   }
 
   /** Writes a new upload's state, only where none is; false when one is there already. */

@@ -101,7 +101,7 @@ export class S3UploadStore implements UploadStore {
       const length = known.length ?? known.durable;
       return { record: known, offset: length, stored: length };
     }
-    const read = await this.#bucket.readState(id);
+    const read = await this.#bucket.readStateAndKeep(id);
     if (read !== undefined) {
       const { state } = read;
       const r = state.record;

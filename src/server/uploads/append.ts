@@ -54,12 +54,20 @@ export async function appendBody(
     return await context.store.append(loaded.record, loaded.offset, req, {
       limit: append.limit,
       checksum: append.checksum,
+      declared: declaredLength(req),
       signal: held.controller.signal,
       onBytes: watch.onBytes,
     });
   } finally {
     watch.stop();
   }
+}
+
+/** The body's Content-Length, if it has one (and no Transfer-Encoding). */
+function declaredLength(req: Request): number | undefined {
+  const value = req.headers['content-length'];
+  if (typeof value !== 'string' || req.headers['transfer-encoding'] !== undefined) return undefined;
+  return /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }
 
 export type Completion =

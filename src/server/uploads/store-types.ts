@@ -76,6 +76,11 @@ export type Appended =
 export interface AppendOptions extends BodyWriteOptions {
   /** Verify the chunk before it counts (tus checksum). */
   checksum?: { algorithm: string; digest: Uint8Array } | undefined;
+  /**
+   * The body's declared length (its Content-Length), if it has one: a store may start sending a
+   * part before its bytes are all in (it still copes with a body that stops short).
+   */
+  declared?: number | undefined;
 }
 
 /** Whether an upload could be placed at a target path (no folder is created). */
