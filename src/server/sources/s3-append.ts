@@ -19,6 +19,7 @@ import {
   type S3UploadState,
   withTail,
 } from '../../core/upload/s3-state.js';
+import { droppedReads } from '../dead-reads.js';
 import { chunkChecksum, discardedAs } from '../uploads/chunk-checksum.js';
 import {
   type Appended,
@@ -233,6 +234,7 @@ export async function appendToS3(
           at += n;
           bodyIn += n;
         }
+        droppedReads(piece.length);
         if (fill === buffer.length) await step(uploadPart);
         if (chunk.length > room) {
           tooLarge = true;
