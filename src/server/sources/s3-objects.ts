@@ -18,7 +18,51 @@ import type { GetObjectCommandOutput, ListObjectsV2CommandOutput } from '@aws-sd
 import { partTimeoutMs, type S3Multipart } from '../../core/upload/s3-state.js';
 import { StoreUnavailableError } from '../uploads/store-types.js';
 import { type S3Connection, s3Failure, storeUnavailable } from './s3-client.js';
-import { S3Reader } from './s3-reader.js';
+import { S3Reader, S3RequestError } from './s3-reader.js';
+
+/** The largest small object (a state, a record) read as text: 10,000 parts fit 100 times. */
+const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The whole body of `res`, at most `max` bytes; a store silent for `timeout` ms while it sends is
+ * a TimeoutError.
+ */
+function readBody(res: IncomingMessage, max: number, timeout: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        res.destroy(new S3RequestError(`the store went silent for ${timeout} ms`, 'ETIMEDOUT'));
+      }, timeout);
+    };
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        res.destroy(new StoreUnavailableError(`an object of the store is above ${max} bytes`, 502));
+        return;
+      }
+      chunks.push(chunk);
+      arm();
+    });
+    res.once('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks, size));
+    });
+    res.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    res.once('close', () => {
+      clearTimeout(timer);
+      if (!res.complete)
+        reject(new S3RequestError('the store closed the connection', 'ECONNRESET'));
+    });
+    arm();
+  });
+}
 
 /** A part upload under way (S3Objects.streamPart()). */
 export interface PartUpload {
@@ -67,13 +111,6 @@ function isS3Error(error: unknown): boolean {
   return typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code);
 }
 
-function httpStatus(error: unknown): number | undefined {
-  const e = (error instanceof StoreUnavailableError ? error.cause : error) as {
-    $metadata?: { httpStatusCode?: number };
-  };
-  return e?.$metadata?.httpStatusCode;
-}
-
 /** Whether `error` is the store's answer that the object (or multipart upload) is not there. */
 export function isMissing(error: unknown): boolean {
   return isS3Error(error) && s3Failure(error).kind === 'missing';
@@ -89,13 +126,17 @@ export class S3Objects {
   readonly conn: S3Connection;
   readonly bucket: string;
 
-  /** Part uploads without the SDK (s3-reader.ts): no payload hash, no per-request garbage. */
-  readonly #parts: S3Reader;
+  /**
+   * The upload's hot requests without the SDK (s3-reader.ts): part uploads (no payload hash) and
+   * the reads and writes of small objects (the state, on every PATCH), without its ~1 ms of CPU
+   * and its garbage per request.
+   */
+  readonly #lean: S3Reader;
 
   constructor(conn: S3Connection, bucket: string) {
     this.conn = conn;
     this.bucket = bucket;
-    this.#parts = new S3Reader({
+    this.#lean = new S3Reader({
       endpoint: conn.endpoint,
       region: conn.region,
       credentials: conn.credentials,
@@ -128,16 +169,29 @@ export class S3Objects {
   async getText(
     key: string,
   ): Promise<{ text: string; etag: string; modified: number } | undefined> {
-    const { GetObjectCommand } = this.conn.sdk;
-    let out: GetObjectCommandOutput;
+    let text: string;
+    let res: IncomingMessage;
     try {
-      out = await this.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      res = await this.#lean.send('GET', key, {});
+      if (res.statusCode === 404) {
+        res.resume();
+        return undefined;
+      }
+      if (res.statusCode !== 200) {
+        res.resume();
+        throw new StoreUnavailableError(`the S3 store answered ${res.statusCode} to a read`, 502);
+      }
+      text = (await readBody(res, MAX_TEXT_BYTES, this.conn.timeout)).toString('utf8');
     } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
+      if (error instanceof StoreUnavailableError) throw error;
+      throw storeUnavailable(error, 'the S3 store failed a read');
     }
-    const text = (await out.Body?.transformToString('utf8')) ?? '';
-    return { text, etag: unquote(out.ETag), modified: out.LastModified?.getTime() ?? 0 };
+    const modified = Date.parse(res.headers['last-modified'] ?? '');
+    return {
+      text,
+      etag: unquote(res.headers.etag),
+      modified: Number.isNaN(modified) ? 0 : modified,
+    };
   }
 
   /**
@@ -150,33 +204,32 @@ export class S3Objects {
     condition: { ifMatch?: string; ifNoneMatch?: boolean } = {},
     contentType = 'application/octet-stream',
   ): Promise<string | undefined> {
-    const { PutObjectCommand } = this.conn.sdk;
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const headers: Record<string, string> = { 'Content-Type': contentType };
+    if (condition.ifMatch !== undefined) headers['If-Match'] = condition.ifMatch;
+    if (condition.ifNoneMatch === true) headers['If-None-Match'] = '*';
     const conditional = condition.ifMatch !== undefined || condition.ifNoneMatch === true;
+    let res: IncomingMessage;
     try {
-      const out = await this.send<{ ETag?: string }>(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: bytes,
-          ContentLength: bytes.length,
-          ContentType: contentType,
-          IfMatch: condition.ifMatch,
-          IfNoneMatch: condition.ifNoneMatch ? '*' : undefined,
-        }),
-      );
-      return unquote(out.ETag);
+      res = await this.#lean.send('PUT', key, headers, { body: bytes });
     } catch (error) {
-      if (!conditional) throw error;
-      if (isChanged(error) || isMissing(error)) return undefined;
+      throw storeUnavailable(error, 'the S3 store failed a write');
+    }
+    res.resume();
+    const status = res.statusCode ?? 0;
+    if (status === 200) return unquote(res.headers.etag);
+    if (conditional) {
+      // 412: another version is there (or one is, for If-None-Match); 404: none is, for If-Match;
+      // 409: S3's ConditionalRequestConflict, a conditional write racing with another.
+      if (status === 412 || status === 404 || status === 409) return undefined;
       // RGW 16.2 answers some losers of a race of conditional writes with 500: the object says
       // whether this write is the one that won (every body written so is unique).
-      if (httpStatus(error) === 500) {
+      if (status === 500) {
         const now = await this.exists(key);
         return now !== undefined && now.etag === md5(bytes) ? now.etag : undefined;
       }
-      throw error;
     }
+    throw new StoreUnavailableError(`the S3 store answered ${status} to a write`, 502);
   }
 
   async delete(key: string): Promise<void> {
@@ -295,7 +348,7 @@ export class S3Objects {
     // per GB uploaded). The part's integrity is checked at completion: CompleteMultipartUpload
     // compares each part's ETag (its MD5) with the one recorded here.
     const query = { partNumber: String(n), uploadId: multipart.uploadId };
-    const put = this.#parts.streamPut(multipart.key, query, size);
+    const put = this.#lean.streamPut(multipart.key, query, size);
     return {
       write: (bytes) => put.write(bytes),
       abort: () => put.abort(),
