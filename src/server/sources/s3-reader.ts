@@ -13,6 +13,7 @@
 import { type Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import aws4 from 'aws4';
+import { droppedReads } from '../dead-reads.js';
 import { isClosed, type Response, writeChunk } from '../exchange.js';
 import { encodePathSegment } from '../listing/entry.js';
 
@@ -213,6 +214,7 @@ export function relayBody(body: IncomingMessage, res: Response, timeout: number)
     };
     const onData = (chunk: Buffer) => {
       copied += chunk.length;
+      droppedReads(chunk.length);
       if (isClosed(res)) return finish();
       if (writeChunk(res, chunk)) return arm();
       // The client is behind: the store waits, and so does the watchdog.
