@@ -1,21 +1,21 @@
 /**
  * The S3 source's hot paths, HEAD and ranged GET of one object and the upload store's part PUTs
- * (s3-objects.ts), as plain SigV4-signed requests (`aws4`) over keep-alive `node:http`/`node:https`.
- * Measured in the s3 bench (bench/RESULTS.md,
- * 2026-12-07): the AWS SDK spends about 1.2 ms of CPU per request on these against 0.23-0.45 ms
- * for signing plus a plain request, and its response handling cost about 1 s per GB of GET on two
- * cores; its per-request garbage also pushed the server past 128 MiB under 32 connections. The
- * SDK stays for everything else (listing, the bucket check, the upload state objects).
+ * (s3-objects.ts), as plain SigV4-signed requests (`aws4`, s3-signer.ts) over keep-alive
+ * `node:http`/`node:https`. Measured in the s3 bench (bench/RESULTS.md, 2026-12-07): the AWS SDK
+ * spends about 1.2 ms of CPU per request on these against 0.23-0.45 ms for signing plus a plain
+ * request, and its response handling cost about 1 s per GB of GET on two cores; its per-request
+ * garbage also pushed the server past 128 MiB under 32 connections. The SDK stays for everything
+ * else (listing, the bucket check, the upload state objects).
  *
  * Bounded waits: no answer head within `timeout` is a TimeoutError (504); once the head is there,
  * the body's own watchdog (relayBody()) cuts a store that goes silent while the client reads.
  */
 import { type Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import aws4 from 'aws4';
 import { droppedReads } from '../dead-reads.js';
 import { isClosed, type Response, writeChunk } from '../exchange.js';
 import { encodePathSegment } from '../listing/entry.js';
+import { S3Signer } from './s3-signer.js';
 
 export interface S3Credentials {
   accessKeyId: string;
@@ -45,6 +45,9 @@ export class S3RequestError extends Error {
   }
 }
 
+/** Encoded key paths remembered at once (a bound, as the source's metadata cache has). */
+const PATHS_MAX = 10_000;
+
 export class S3Reader {
   readonly #options: S3ReaderOptions;
   readonly #host: string;
@@ -52,6 +55,9 @@ export class S3Reader {
   readonly #https: boolean;
   readonly #pathPrefix: string;
   readonly #agent: HttpAgent | HttpsAgent;
+  readonly #signer: S3Signer;
+  /** Encoded paths of the keys asked for lately (the same objects are read again and again). */
+  readonly #paths = new Map<string, string>();
 
   constructor(options: S3ReaderOptions) {
     this.#options = options;
@@ -70,6 +76,22 @@ export class S3Reader {
       this.#pathPrefix = `${url.pathname.replace(/\/$/, '')}/${encodePathSegment(options.bucket)}`;
     }
     this.#agent = this.#https ? options.agents.https : options.agents.http;
+    this.#signer = new S3Signer({
+      host: this.#port === '' ? this.#host : `${this.#host}:${this.#port}`,
+      region: options.region,
+      credentials: options.credentials,
+    });
+  }
+
+  /** The path of `key` (each segment percent-encoded) below the bucket. */
+  #objectPath(key: string): string {
+    let path = this.#paths.get(key);
+    if (path === undefined) {
+      path = `${this.#pathPrefix}/${key.split('/').map(encodePathSegment).join('/')}`;
+      if (this.#paths.size >= PATHS_MAX) this.#paths.clear();
+      this.#paths.set(key, path);
+    }
+    return path;
   }
 
   /**
@@ -107,22 +129,17 @@ export class S3Reader {
     const query = Object.entries(queryFields ?? {})
       .map(([name, value]) => `${encodePathSegment(name)}=${encodePathSegment(value)}`)
       .join('&');
-    const objectPath = `${this.#pathPrefix}/${key.split('/').map(encodePathSegment).join('/')}`;
+    const objectPath = this.#objectPath(key);
     const path = query === '' ? objectPath : `${objectPath}?${query}`;
-    if (length !== undefined) headers = { ...headers, 'Content-Length': String(length) };
-    const host = this.#port === '' ? this.#host : `${this.#host}:${this.#port}`;
-    const signed = aws4.sign(
-      {
-        host,
-        path,
-        method,
-        service: 's3',
-        region: this.#options.region,
-        // The payload is not hashed for the signature: a HEAD or GET has none, and a part's
-        // bytes are checked by CompleteMultipartUpload against the ETag its PUT returned.
-        headers: { ...headers, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
-      },
-      this.#options.credentials,
+    // Range is not signed (s3-signer.ts): reads of one object that differ only in it share one
+    // signature per second.
+    const { Range: range, ...signed } = headers;
+    if (length !== undefined) signed['Content-Length'] = String(length);
+    const sent = this.#signer.sign(
+      method,
+      path,
+      signed,
+      range === undefined ? {} : { Range: range },
     );
     const request = this.#https ? httpsRequest : httpRequest;
     const req = request({
@@ -130,7 +147,7 @@ export class S3Reader {
       ...(this.#port === '' ? {} : { port: this.#port }),
       method,
       path,
-      headers: signed.headers,
+      headers: sent,
       agent: this.#agent,
     });
     let timer: NodeJS.Timeout | undefined;
