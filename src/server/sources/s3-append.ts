@@ -157,28 +157,22 @@ export async function appendToS3(
     checksum === undefined &&
     declared !== undefined &&
     Math.min(declared, limit) - bodyIn >= buffer.length - fill;
+  /** Claims the next part and starts its request with the bytes in the buffer so far. */
   const startStream = async () => {
     const { n, multipart } = await claim(buffer.length);
     const part = objects.streamPart(multipart, n, buffer.length);
     streaming = { part, n };
-    // The old tail's bytes, first in the part.
+    // The old tail's bytes (or, for a part filled before it was sent, all of them), first.
     if (fill > 0) part.write(buffer.subarray(0, fill));
+    return streaming;
   };
   const stopStream = () => {
     streaming?.part.abort();
     streaming = undefined;
   };
+  /** The full buffer as the next part: staged while a checksum must match, else uploaded. */
   const uploadPart = async () => {
     const size = fill;
-    if (streaming !== undefined) {
-      const { part, n } = streaming;
-      streaming = undefined;
-      const partEtag = await part.finish();
-      fill = 0;
-      await count({ n, etag: partEtag, size });
-      grow();
-      return;
-    }
     if (checksum !== undefined) {
       const key = bucket.freshKey(id, 'stage');
       await objects.put(key, buffer.subarray(0, size));
@@ -187,8 +181,10 @@ export async function appendToS3(
       grow();
       return;
     }
-    const { n, multipart } = await claim(size);
-    const partEtag = await objects.uploadPart(multipart, n, buffer.subarray(0, size));
+    // A part not streamed while it filled is sent now, whole.
+    const { part, n } = streaming ?? (await startStream());
+    streaming = undefined;
+    const partEtag = await part.finish();
     fill = 0;
     await count({ n, etag: partEtag, size });
     grow();
@@ -198,7 +194,7 @@ export async function appendToS3(
   let failure: unknown;
   /** A failure of the store (or a conflict), told apart from the body's. */
   let storeFailure: { error: unknown } | undefined;
-  const step = async (work: () => Promise<void>) => {
+  const step = async (work: () => Promise<unknown>) => {
     try {
       await work();
     } catch (error) {

@@ -68,8 +68,8 @@ function readBody(res: IncomingMessage, max: number, timeout: number): Promise<B
 export interface PartUpload {
   /** The part's next bytes, sent from `bytes` (not copied: they must stay until finish()). */
   write(bytes: Uint8Array): void;
-  /** Sends `last` (if any) as the part's last bytes; the part's ETag, unquoted. */
-  finish(last?: Uint8Array): Promise<string>;
+  /** Ends the part (all its bytes written); its ETag, unquoted. */
+  finish(): Promise<string>;
   /** Gives the part up before its bytes are all written: the store keeps nothing of it. */
   abort(): void;
 }
@@ -331,15 +331,9 @@ export class S3Objects {
     }
   }
 
-  /** Uploads `bytes` as part `n`; its ETag (without quotes). */
-  async uploadPart(multipart: S3Multipart, n: number, bytes: Uint8Array): Promise<string> {
-    const part = this.streamPart(multipart, n, bytes.length);
-    return await part.finish(bytes);
-  }
-
   /**
    * Starts the upload of part `n` (`size` bytes) of `multipart`; its bytes are written as they come
-   * and finish() sends the last of them and waits for the part's ETag. An abort() before all `size`
+   * and finish() ends the request and waits for the part's ETag. An abort() before all `size`
    * bytes were written destroys the request: the store never gets that part.
    */
   streamPart(multipart: S3Multipart, n: number, size: number): PartUpload {
@@ -352,12 +346,12 @@ export class S3Objects {
     return {
       write: (bytes) => put.write(bytes),
       abort: () => put.abort(),
-      finish: async (last) => {
+      finish: async () => {
         let res: IncomingMessage;
         try {
           // The wait for the answer starts with the part's last bytes: before, the pace was the
           // request body's (watched by the upload's minimum speed).
-          res = await put.end(last, partTimeoutMs(size));
+          res = await put.end(undefined, partTimeoutMs(size));
         } catch (error) {
           throw storeUnavailable(error, 'the S3 store failed a part upload');
         }
