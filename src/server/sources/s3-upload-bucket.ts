@@ -26,6 +26,7 @@ import {
 } from '../../core/upload/s3-state.js';
 import { typeForPath } from '../serve-file.js';
 import type { FileStoreOptions, TargetCheck } from '../uploads/store-types.js';
+import { setNewest } from './newest-map.js';
 import type { S3Connection } from './s3-client.js';
 import { S3Objects } from './s3-objects.js';
 
@@ -124,14 +125,8 @@ export class S3UploadBucket {
    */
   async readStateAndKeep(id: string): Promise<ReadState | undefined> {
     const read = await this.readState(id);
-    this.#kept.delete(id);
-    if (read !== undefined) {
-      this.#kept.set(id, { ...read, at: Date.now() });
-      if (this.#kept.size > KEPT_STATES) {
-        const oldest = this.#kept.keys().next().value;
-        if (oldest !== undefined) this.#kept.delete(oldest);
-      }
-    }
+    if (read === undefined) this.#kept.delete(id);
+    else setNewest(this.#kept, id, { ...read, at: Date.now() }, KEPT_STATES);
     return read;
   }
 
@@ -200,12 +195,7 @@ export class S3UploadBucket {
   }
 
   #remember(record: UploadRecord): void {
-    this.#finished.delete(record.id);
-    this.#finished.set(record.id, record);
-    if (this.#finished.size > FINISHED_CACHE) {
-      const oldest = this.#finished.keys().next().value;
-      if (oldest !== undefined) this.#finished.delete(oldest);
-    }
+    setNewest(this.#finished, record.id, record, FINISHED_CACHE);
   }
 
   // --- targets, multipart uploads, the end ---------------------------------------------------

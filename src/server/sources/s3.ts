@@ -31,6 +31,7 @@ import {
   writable,
 } from '../serve-file.js';
 import type { StoreFactory } from '../uploads/uploads.js';
+import { setNewest } from './newest-map.js';
 import {
   connectS3,
   S3ConfigError,
@@ -183,14 +184,7 @@ export class S3Source implements Source {
     } else {
       throw storeRefused(head.statusCode);
     }
-    if (this.#ttl > 0) {
-      this.#cache.delete(key);
-      if (this.#cache.size >= CACHE_MAX) {
-        const oldest = this.#cache.keys().next().value;
-        if (oldest !== undefined) this.#cache.delete(oldest);
-      }
-      this.#cache.set(key, { at: now, info });
-    }
+    if (this.#ttl > 0) setNewest(this.#cache, key, { at: now, info }, CACHE_MAX);
     return info;
   }
 
