@@ -20,5 +20,12 @@ export async function makeTree(
 ): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'ranged-test-'));
   await writeTree(dir, tree);
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  // A server still running until a later after-hook may write a file (a checkpoint's temporary
+  // record) into a folder while it is removed: the rm then meets ENOTEMPTY, which Node retries.
+  // Without the retries the hook failed, the hooks after it (the server's kill) did not run, and
+  // the test file hung until its timeout.
+  return {
+    dir,
+    cleanup: () => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
+  };
 }
