@@ -163,3 +163,89 @@ test('upload() pause() stops the requests and reports paused; resume() continues
     await tree.cleanup();
   }
 });
+
+test('upload() grows its PATCHes from 8 MiB while they are fast, and a 413 halves the size until the server takes it', async () => {
+  const tree = await makeTree({ state: {} });
+  // A server (or a proxy before it) that refuses bodies above 20 MiB, as nginx's
+  // client_max_body_size does: 413 (draft-12 §Limits: retry "using a smaller size").
+  const server = await scriptedTus((_n, req) =>
+    Number(req.headers['content-length']) > 20 * MiB ? 413 : undefined,
+  );
+  try {
+    const content = bytes(72 * MiB + 5, 4);
+    const file = join(tree.dir, 'g.bin');
+    await writeFile(file, content);
+    const notices: string[] = [];
+    const result = await upload(file, server.url, {
+      stateDir: join(tree.dir, 'state'),
+      onNotice: (m) => notices.push(m),
+    }).done;
+    assert.ok(server.data().equals(content), 'byte-identical');
+    assert.equal(result.size, content.length);
+    const sizes = server.patches.map((p) => [p.length, p.status]);
+    // 8 MiB first; on loopback it takes far less than half a second, so the next one is 16 MiB,
+    // then 32 MiB, refused; then at most 16 MiB each.
+    assert.deepEqual(sizes.slice(0, 3), [
+      [8 * MiB, 204],
+      [16 * MiB, 204],
+      [32 * MiB, 413],
+    ]);
+    assert.ok(
+      sizes.slice(3).every(([length, status]) => status === 204 && (length as number) <= 16 * MiB),
+      JSON.stringify(sizes),
+    );
+    assert.equal(
+      notices.filter((m) => m.includes('(413): sending at most 16.0 MiB per request')).length,
+      1,
+      notices.join('\n'),
+    );
+  } finally {
+    await server.close();
+    await tree.cleanup();
+  }
+});
+
+test('upload() with a chunkSize keeps it, halves it after a 413, and fails clearly when the least size is refused', async () => {
+  const tree = await makeTree({ state: {} });
+  const server = await scriptedTus((_n, req) =>
+    Number(req.headers['content-length']) > 3 * MiB ? 413 : undefined,
+  );
+  try {
+    const content = bytes(9 * MiB, 5);
+    const file = join(tree.dir, 'h.bin');
+    await writeFile(file, content);
+    await upload(file, server.url, { stateDir: join(tree.dir, 'state'), chunkSize: 4 * MiB }).done;
+    assert.ok(server.data().equals(content), 'byte-identical');
+    assert.deepEqual(
+      server.patches.map((p) => [p.length, p.status]),
+      [
+        [4 * MiB, 413],
+        [2 * MiB, 204],
+        [2 * MiB, 204],
+        [2 * MiB, 204],
+        [2 * MiB, 204],
+        [MiB, 204],
+      ],
+    );
+  } finally {
+    await server.close();
+  }
+  const refusing = await scriptedTus(() => 413);
+  try {
+    const file = join(tree.dir, 'i.bin');
+    await writeFile(file, bytes(MiB, 6));
+    await assert.rejects(
+      upload(file, refusing.url, { stateDir: join(tree.dir, 'state') }).done,
+      (error: Error & { status?: number }) =>
+        error.status === 413 && /refuses requests of 256 KiB \(413\)$/.test(error.message),
+    );
+    // 1 MiB (the file), then halved to 512 and 256 KiB: three requests, no retry loop.
+    assert.deepEqual(
+      refusing.patches.map((p) => p.length),
+      [MiB, 512 * 1024, 256 * 1024],
+    );
+  } finally {
+    await refusing.close();
+    await tree.cleanup();
+  }
+});

@@ -42,8 +42,10 @@ test('ranged put uploads 21 MiB by tus, byte-identical, and leaves no state behi
     assert.equal(r.stderr, '');
     assert.ok((await readFile(join(t.srv, 'take1.wav'))).equals(data));
     assert.deepEqual(await readdir(join(t.state, 'ranged')), []);
-    // Three PATCHes of at most 8 MiB each.
-    assert.equal(t.serverLog().match(/^PATCH \/\.uploads\/\S+ 204/gm)?.length, 3);
+    // 8 MiB first, then 16 MiB (the rest) when the first took under half a second (two
+    // PATCHes), else 8 MiB again (three): never more, never one whole-file request.
+    const patches = t.serverLog().match(/^PATCH \/\.uploads\/\S+ 204/gm)?.length;
+    assert.ok(patches === 2 || patches === 3, `${patches} PATCHes`);
   } finally {
     await t.cleanup();
   }

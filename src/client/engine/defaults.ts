@@ -41,8 +41,6 @@ export const DEFAULTS = {
  * `retries`, `stallTimeout`, `retryDelay`, are read from DEFAULTS).
  */
 export const UPLOAD_DEFAULTS = {
-  /** Bytes per PATCH. @default 8 MiB */
-  chunkSize: 8 * MiB,
   /** Parallel uploads (tus concatenation). @default 1 */
   connections: 1,
 } as const;

@@ -1,8 +1,8 @@
 /**
  * One upload resource brought to its length: ask the server for its offset (HEAD) when it is not
- * known, then PATCH `chunkSize` slices of the file from there, each streamed from disk (and
- * throttled), until the server's `Upload-Offset` is the length. core/upload/client-plan.ts decides
- * what each answer means; failures go through the shared Retries (the count restarts whenever the
+ * known, then PATCH slices of the file from there (sized by core/upload/chunk-size.ts: growing
+ * with the rate, halved by a 413), each streamed from disk (and throttled), until the server's
+ * `Upload-Offset` is the length. core/upload/client-plan.ts decides what each answer means; failures go through the shared Retries (the count restarts whenever the
  * server's offset advances). Used by tus (each partial upload, or the one upload) and by the IETF
  * draft (the one upload resource).
  */
@@ -11,7 +11,17 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Agent } from 'node:http';
 import type { Writable } from 'node:stream';
+import { parseDictionary } from 'structured-headers';
 import { parseRetryAfter } from '../../core/backoff.js';
+import { formatBytes } from '../../core/format-bytes.js';
+import {
+  type ChunkSizing,
+  chunkWithin,
+  firstChunkSize,
+  sizeAfterAppend,
+  sizingAfterTooLarge,
+  withServerLimits,
+} from '../../core/upload/chunk-size.js';
 import { type AnswerAction, answerAction } from '../../core/upload/client-plan.js';
 import { HttpStatusError, NetworkError } from '../../errors.js';
 import { sendUploadRequest, type UploadAnswer } from '../transport/upload-request.js';
@@ -40,7 +50,9 @@ export interface PartMeter {
 export interface PartContext {
   protocol: 'tus' | 'ietf';
   file: string;
-  chunkSize: number;
+  /** The PATCH sizes (core/upload/chunk-size.ts), shared by the parts: a 413 or the server's
+   * Upload-Limit seen by one part bounds the others too. */
+  sizing: { current: ChunkSizing };
   /** tus --chunk-checksum: the algorithm of `Upload-Checksum`. */
   checksum: 'sha256' | 'sha1' | undefined;
   /** Authorization and the user's fields. */
@@ -50,6 +62,8 @@ export interface PartContext {
   signal: AbortSignal;
   agent: Agent;
   retries: Retries;
+  /** Says something worth showing a user (a smaller PATCH size after a 413). */
+  notice: (message: string) => void;
 }
 
 /** The version field every request of the protocol carries. */
@@ -160,6 +174,28 @@ async function sliceDigest(
   return hash.digest('base64');
 }
 
+/**
+ * The draft's append limits from an answer's `Upload-Limit` (draft-12 §Limits: a Dictionary whose
+ * `min-append-size` and `max-append-size` are Integers of bytes); none when the field is absent or
+ * not a Dictionary.
+ */
+export function appendLimits(value: string | undefined): {
+  minAppend?: number | undefined;
+  maxAppend?: number | undefined;
+} {
+  if (value === undefined) return {};
+  try {
+    const dict = parseDictionary(value);
+    const integer = (name: string): number | undefined => {
+      const item = dict.get(name)?.[0];
+      return typeof item === 'number' && Number.isSafeInteger(item) ? item : undefined;
+    };
+    return { minAppend: integer('min-append-size'), maxAppend: integer('max-append-size') };
+  } catch {
+    return {};
+  }
+}
+
 function failure(
   url: string,
   action: Exclude<AnswerAction, { kind: 'offset' }>,
@@ -188,6 +224,16 @@ export async function completePart(
   const base = { ...ctx.headers, ...protocolHeaders(ctx.protocol) };
   const buffers = sliceBuffers();
   let offset = known;
+  let size = firstChunkSize(ctx.sizing.current);
+  // The draft's Upload-Limit, on any answer, bounds this part's next requests and the others'.
+  const limitsFrom = (answer: UploadAnswer): void => {
+    if (ctx.protocol !== 'ietf' || answer.headers['upload-limit'] === undefined) return;
+    ctx.sizing.current = withServerLimits(
+      ctx.sizing.current,
+      appendLimits(answer.headers['upload-limit']),
+    );
+    size = chunkWithin(size, ctx.sizing.current);
+  };
   // Draft-12: the upload is done only when the server says `Upload-Complete: ?1` (a HEAD), or
   // took the completing append (`?1`) with a 2xx; tus: when the offset reaches the length.
   let complete = false;
@@ -210,6 +256,7 @@ export async function completePart(
     try {
       if (offset === undefined) {
         const answer = await send('HEAD', {});
+        limitsFrom(answer);
         const action = answerAction(answer, part.length);
         if (action.kind !== 'offset') throw failure(part.url, action, answer);
         offset = action.offset;
@@ -218,7 +265,7 @@ export async function completePart(
         meter.resumed ??= offset;
       }
       if (offset >= part.length && (ctx.protocol === 'tus' || complete)) return;
-      const end = Math.min(part.length, offset + ctx.chunkSize);
+      const end = Math.min(part.length, offset + size);
       const headers: Record<string, string> = {
         'Upload-Offset': String(offset),
         'Content-Length': String(end - offset),
@@ -242,10 +289,29 @@ export async function completePart(
       meter.inflight = 0;
       const from = part.start + offset;
       const to = part.start + end;
+      const started = performance.now();
       const answer = await send('PATCH', headers, (out) =>
         writeSlice(out, ctx.file, from, to, buffers, ctx, meter),
       );
+      const ms = performance.now() - started;
       meter.inflight = 0;
+      limitsFrom(answer);
+      if (answer.status === 413) {
+        // Too large for the server or a proxy before it: half the size, unless it was the least.
+        const smaller = sizingAfterTooLarge(end - offset, ctx.sizing.current);
+        if (smaller === undefined)
+          throw new HttpStatusError(
+            `Cannot upload to "${part.url}": the server refuses requests of ${formatBytes(end - offset)} (413)`,
+            { status: 413, url: part.url },
+          );
+        ctx.sizing.current = smaller;
+        size = chunkWithin(size, smaller);
+        ctx.notice(
+          `The server refused a request of ${formatBytes(end - offset)} (413): sending at most ${formatBytes(smaller.max)} per request`,
+        );
+        offset = undefined;
+        continue;
+      }
       const action = answerAction(answer, part.length, { start: offset, end });
       if (action.kind === 'ask-offset') {
         offset = undefined;
@@ -253,6 +319,8 @@ export async function completePart(
       }
       if (action.kind !== 'offset') throw failure(part.url, action, answer);
       if (action.offset > offset) ctx.retries.progressed();
+      if (action.offset === end)
+        size = sizeAfterAppend(size, { bytes: end - offset, ms }, ctx.sizing.current);
       complete = end === part.length && action.offset === part.length;
       offset = action.offset;
       meter.confirmed = offset;

@@ -9,6 +9,7 @@
  */
 import type { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_CHUNK_SIZING, fixedChunkSizing } from '../../core/upload/chunk-size.js';
 import { chooseChecksum, type Discovery, fileVerdict } from '../../core/upload/client-plan.js';
 import { AbortedError, HttpStatusError } from '../../errors.js';
 import {
@@ -213,6 +214,16 @@ export class UploadRun {
         '--chunk-checksum applies to tus only: the IETF draft has no chunk checksums',
         true,
       );
+    // A size the user chose stays; chunks with a checksum stay at the start size (a 460 discards
+    // the whole chunk); otherwise the size follows the rate.
+    const sizing = {
+      current:
+        this.#s.chunkSize !== undefined
+          ? fixedChunkSizing(this.#s.chunkSize)
+          : checksum !== undefined
+            ? fixedChunkSizing(DEFAULT_CHUNK_SIZING.start)
+            : DEFAULT_CHUNK_SIZING,
+    };
     const agents: Agent[] = [];
     // One failed part stops the others, and only them: the pass goes on (a start-over).
     const stopParts = new AbortController();
@@ -231,7 +242,7 @@ export class UploadRun {
             {
               protocol: state.protocol,
               file: state.file,
-              chunkSize: this.#s.chunkSize,
+              sizing,
               checksum,
               headers: this.#s.headers,
               stallTimeout: this.#s.stallTimeout,
@@ -239,6 +250,7 @@ export class UploadRun {
               signal: partSignal,
               agent,
               retries: this.#retries(),
+              notice: (message) => this.#notice(message),
             },
             meters[i] as PartMeter,
           );

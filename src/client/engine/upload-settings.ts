@@ -10,7 +10,8 @@ import type { UploadOptions } from '../types.js';
 import { DEFAULTS, SAMPLE_BLOCK_SIZE, SAMPLE_BLOCKS, UPLOAD_DEFAULTS } from './defaults.js';
 
 export interface Settings {
-  chunkSize: number;
+  /** The user's fixed PATCH size; undefined: the size follows the rate (core/upload/chunk-size.ts). */
+  chunkSize: number | undefined;
   connections: number;
   retries: number;
   stallTimeout: number;
@@ -35,7 +36,7 @@ export function settings(o: UploadOptions): Settings {
   const headers: Record<string, string> = { ...(o.headers ?? {}) };
   if (o.token !== undefined) headers.Authorization = `Bearer ${o.token}`;
   return {
-    chunkSize: count('chunkSize', o.chunkSize, UPLOAD_DEFAULTS.chunkSize, 1),
+    chunkSize: o.chunkSize === undefined ? undefined : count('chunkSize', o.chunkSize, 0, 1),
     connections: count('connections', o.connections, UPLOAD_DEFAULTS.connections, 1),
     retries: count('retries', o.retries, DEFAULTS.retries, 0),
     stallTimeout: count('stallTimeout', o.stallTimeout, DEFAULTS.stallTimeout, 1),
