@@ -218,8 +218,9 @@ export interface UploadOptions {
   retries?: number;
   /** Overall rate cap in bytes per second. @default unlimited */
   limitRate?: number;
-  /** Bytes per PATCH, fixed (a 413 still halves it). @default 8 MiB, doubled after every PATCH
-   * that took under half a second, up to 128 MiB (8 MiB fixed with `chunkChecksum`) */
+  /** Bytes per PATCH, fixed (a 413 still halves it). @default 8 MiB first, then what the
+   * measured rate carries in a second (in steps of 8 MiB, up to 512 MiB); 8 MiB fixed with
+   * `chunkChecksum` */
   chunkSize?: number;
   /** Folder of the state files. @default $XDG_STATE_HOME/ranged, else ~/.local/state/ranged */
   stateDir?: string;

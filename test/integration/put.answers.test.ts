@@ -164,7 +164,7 @@ test('upload() pause() stops the requests and reports paused; resume() continues
   }
 });
 
-test('upload() grows its PATCHes from 8 MiB while they are fast, and a 413 halves the size until the server takes it', async () => {
+test('upload() grows its PATCHes from 8 MiB to what a second carries, and a 413 halves the size until the server takes it', async () => {
   const tree = await makeTree({ state: {} });
   // A server (or a proxy before it) that refuses bodies above 20 MiB, as nginx's
   // client_max_body_size does: 413 (draft-12 §Limits: retry "using a smaller size").
@@ -182,23 +182,26 @@ test('upload() grows its PATCHes from 8 MiB while they are fast, and a 413 halve
     }).done;
     assert.ok(server.data().equals(content), 'byte-identical');
     assert.equal(result.size, content.length);
-    const sizes = server.patches.map((p) => [p.length, p.status]);
-    // 8 MiB first; on loopback it takes far less than half a second, so the next one is 16 MiB,
-    // then 32 MiB, refused; then at most 16 MiB each.
-    assert.deepEqual(sizes.slice(0, 3), [
-      [8 * MiB, 204],
-      [16 * MiB, 204],
-      [32 * MiB, 413],
-    ]);
+    const sizes = server.patches.map((p) => [p.length, p.status] as const);
+    const shown = JSON.stringify(sizes.map(([length, status]) => [length / MiB, status]));
+    // 8 MiB first; on loopback it takes far less than a third of a second, so the next one is
+    // larger than 20 MiB and refused; each refusal halves the size until one is taken.
+    assert.deepEqual(sizes[0], [8 * MiB, 204], shown);
+    const refused = sizes.filter(([, status]) => status === 413);
+    assert.ok(refused.length >= 1, shown);
     assert.ok(
-      sizes.slice(3).every(([length, status]) => status === 204 && (length as number) <= 16 * MiB),
-      JSON.stringify(sizes),
+      refused.every(([length]) => length > 20 * MiB),
+      shown,
     );
-    assert.equal(
-      notices.filter((m) => m.includes('(413): sending at most 16.0 MiB per request')).length,
-      1,
-      notices.join('\n'),
+    const firstRefusal = sizes.findIndex(([, status]) => status === 413);
+    for (let i = 1; i < refused.length; i++)
+      assert.equal(refused[i]?.[0], Math.floor((refused[i - 1]?.[0] as number) / 2), shown);
+    assert.ok(
+      sizes.slice(firstRefusal).every(([length, status]) => status === 413 || length <= 20 * MiB),
+      shown,
     );
+    assert.equal(notices.length, refused.length, notices.join('\n'));
+    assert.match(notices.at(-1) ?? '', /\(413\): sending at most 1\d\.\d MiB per request$/);
   } finally {
     await server.close();
     await tree.cleanup();

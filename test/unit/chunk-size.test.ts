@@ -15,22 +15,23 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const D = DEFAULT_CHUNK_SIZING;
 
-test('the default sizing starts at 8 MiB, grows to 128 MiB, and a 413 halves it down to 256 KiB', () => {
-  assert.deepEqual(D, { start: 8 * MiB, max: 128 * MiB, floor: 256 * KiB, grows: true });
+test('the default sizing starts at 8 MiB, grows to 512 MiB, and a 413 halves it down to 256 KiB', () => {
+  assert.deepEqual(D, { start: 8 * MiB, max: 512 * MiB, floor: 256 * KiB, grows: true });
   assert.equal(firstChunkSize(D), 8 * MiB);
 });
 
-// [size, bytes sent, ms, sizing, next size, why]
+// [size, bytes sent, ms, sizing, next size, why]: the next request carries what the measured rate
+// carries in CHUNK_TARGET_MS (1 s), in steps of `start`.
 const appends: [number, number, number, ChunkSizing, number, string][] = [
-  [8 * MiB, 8 * MiB, 20, D, 16 * MiB, 'fast (400 MB/s): doubles'],
-  [8 * MiB, 8 * MiB, 499, D, 16 * MiB, 'just under half the target: doubles'],
-  [8 * MiB, 8 * MiB, 600, D, 8 * MiB, 'carries under twice the size in a second: stays'],
-  [64 * MiB, 64 * MiB, 10, D, 128 * MiB, 'doubling stops at max'],
-  [128 * MiB, 128 * MiB, 10, D, 128 * MiB, 'at max: stays'],
-  [64 * MiB, 64 * MiB, 4000, D, 16 * MiB, 'slowed down (16 MiB/s): what a second carries'],
+  [8 * MiB, 8 * MiB, 25, D, 320 * MiB, 'loopback (8 MiB in 25 ms): 320 MiB'],
+  [8 * MiB, 8 * MiB, 10, D, 512 * MiB, 'faster still: at most max'],
+  [8 * MiB, 8 * MiB, 500, D, 16 * MiB, '16 MiB/s: 16 MiB'],
+  [8 * MiB, 8 * MiB, 700, D, 8 * MiB, '11.4 MiB/s: down to a step of start, 8 MiB'],
+  [320 * MiB, 320 * MiB, 4000, D, 80 * MiB, 'slowed down (80 MiB/s): what a second carries'],
   [64 * MiB, 64 * MiB, 60_000, D, 8 * MiB, 'crawling: never below start'],
+  [512 * MiB, 512 * MiB, 800, D, 512 * MiB, 'at max: stays'],
   [16 * MiB, 3 * MiB, 1, D, 16 * MiB, "the file's end (a short request): says nothing, stays"],
-  [8 * MiB, 8 * MiB, 0, D, 16 * MiB, 'no measurable time: doubles'],
+  [8 * MiB, 8 * MiB, 0, D, 512 * MiB, 'no measurable time: max'],
   [MiB, MiB, 1, fixedChunkSizing(MiB), MiB, 'a fixed size never grows'],
   [
     MiB,
@@ -39,6 +40,14 @@ const appends: [number, number, number, ChunkSizing, number, string][] = [
     { ...D, max: MiB, start: MiB },
     MiB,
     'a max lowered by a 413 or max-append-size holds',
+  ],
+  [
+    2 * MiB,
+    2 * MiB,
+    100,
+    { ...D, max: 16 * MiB, start: 2 * MiB },
+    16 * MiB,
+    'in steps of a lowered start, up to the lowered max',
   ],
 ];
 for (const [size, bytes, ms, sizing, expected, why] of appends) {
@@ -98,7 +107,7 @@ for (const [given, expected] of limits) {
 }
 
 test('chunkWithin() keeps a size between floor and max', () => {
-  assert.equal(chunkWithin(200 * MiB, D), 128 * MiB);
+  assert.equal(chunkWithin(900 * MiB, D), 512 * MiB);
   assert.equal(chunkWithin(KiB, D), 256 * KiB);
   assert.equal(chunkWithin(5 * MiB, D), 5 * MiB);
 });

@@ -11,7 +11,6 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Agent } from 'node:http';
 import type { Writable } from 'node:stream';
-import { parseDictionary } from 'structured-headers';
 import { parseRetryAfter } from '../../core/backoff.js';
 import { formatBytes } from '../../core/format-bytes.js';
 import {
@@ -177,13 +176,15 @@ async function sliceDigest(
 /**
  * The draft's append limits from an answer's `Upload-Limit` (draft-12 §Limits: a Dictionary whose
  * `min-append-size` and `max-append-size` are Integers of bytes); none when the field is absent or
- * not a Dictionary.
+ * not a Dictionary. The parser is loaded only when a server sends the field (ranged serve does
+ * not): it is a tenth of the put command's start-up.
  */
-export function appendLimits(value: string | undefined): {
+export async function appendLimits(value: string | undefined): Promise<{
   minAppend?: number | undefined;
   maxAppend?: number | undefined;
-} {
+}> {
   if (value === undefined) return {};
+  const { parseDictionary } = await import('structured-headers');
   try {
     const dict = parseDictionary(value);
     const integer = (name: string): number | undefined => {
@@ -226,11 +227,11 @@ export async function completePart(
   let offset = known;
   let size = firstChunkSize(ctx.sizing.current);
   // The draft's Upload-Limit, on any answer, bounds this part's next requests and the others'.
-  const limitsFrom = (answer: UploadAnswer): void => {
+  const limitsFrom = async (answer: UploadAnswer): Promise<void> => {
     if (ctx.protocol !== 'ietf' || answer.headers['upload-limit'] === undefined) return;
     ctx.sizing.current = withServerLimits(
       ctx.sizing.current,
-      appendLimits(answer.headers['upload-limit']),
+      await appendLimits(answer.headers['upload-limit']),
     );
     size = chunkWithin(size, ctx.sizing.current);
   };
@@ -256,7 +257,7 @@ export async function completePart(
     try {
       if (offset === undefined) {
         const answer = await send('HEAD', {});
-        limitsFrom(answer);
+        await limitsFrom(answer);
         const action = answerAction(answer, part.length);
         if (action.kind !== 'offset') throw failure(part.url, action, answer);
         offset = action.offset;
@@ -295,7 +296,7 @@ export async function completePart(
       );
       const ms = performance.now() - started;
       meter.inflight = 0;
-      limitsFrom(answer);
+      await limitsFrom(answer);
       if (answer.status === 413) {
         // Too large for the server or a proxy before it: half the size, unless it was the least.
         const smaller = sizingAfterTooLarge(end - offset, ctx.sizing.current);

@@ -9,8 +9,9 @@ import { ChecksumMismatchError, FileSystemError } from '../../errors.js';
 import type { Checksum } from '../types.js';
 import { hashFile } from './checksum.js';
 import { fsError } from './fs-error.js';
-import { removeJournal, syncDirectory } from './journal-file.js';
+import { removeJournal } from './journal-file.js';
 import { discardPart, fileExists, type PartPaths } from './part-paths.js';
+import { syncDirectory } from './sync-directory.js';
 
 export async function commitPart(
   paths: PartPaths,

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { decodeJournal, encodeJournal, type Journal } from '../../core/journal.js';
 import { JournalError } from '../../errors.js';
 import { fsError } from './fs-error.js';
+import { syncDirectory } from './sync-directory.js';
 
 /**
  * Reads the journal at `path`. Resolves to undefined when there is none, or when it is empty or
@@ -41,19 +42,6 @@ export async function loadJournal(
     throw new JournalError(`Cannot read journal "${path}": ${decoded.reason}`);
   }
   return decoded.journal;
-}
-
-/** fsyncs a folder so that a rename or an unlink in it survives a crash. */
-export async function syncDirectory(path: string): Promise<void> {
-  let fh: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    fh = await open(path, 'r');
-    await fh.sync();
-  } catch {
-    // Some file systems refuse fsync on a folder (EINVAL, EISDIR); the rename stands regardless.
-  } finally {
-    await fh?.close();
-  }
 }
 
 /**

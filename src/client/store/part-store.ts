@@ -21,9 +21,10 @@ import { addSpan, type Span, spanBytes } from '../../core/segments.js';
 import type { Checksum } from '../types.js';
 import { commitPart } from './commit-part.js';
 import { fsError } from './fs-error.js';
-import { removeJournal, saveJournal, syncDirectory } from './journal-file.js';
+import { removeJournal, saveJournal } from './journal-file.js';
 import { discardPart, type PartPaths } from './part-paths.js';
 import type { PrefixDigest } from './prefix-digest.js';
+import { syncDirectory } from './sync-directory.js';
 
 export interface PartStoreOptions {
   paths: PartPaths;

@@ -18,7 +18,7 @@ import {
   type UploadProtocol,
 } from '../../core/upload/client-plan.js';
 import { fsError } from './fs-error.js';
-import { syncDirectory } from './journal-file.js';
+import { syncDirectory } from './sync-directory.js';
 
 export const UPLOAD_STATE_FORMAT = 'ranged-upload';
 export const UPLOAD_STATE_VERSION = 1;

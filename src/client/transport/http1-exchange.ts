@@ -9,6 +9,7 @@ import { NetworkError } from '../../errors.js';
 import { BodyDecoder } from './http1-body.js';
 import { HeadParser } from './http1-head.js';
 import type { BodySink, Http1Options, Http1Response, ResponseBody } from './http1-types.js';
+import { networkReason } from './network-error.js';
 
 /** Where a connection is. Each event moves it along in `transition()`, nowhere else. */
 type Phase =
@@ -348,22 +349,3 @@ export class Exchange {
     );
   }
 }
-
-/** A short reason for a socket failure: 'connection refused' for ECONNREFUSED, else the message. */
-export function networkReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  return code === undefined ? message : (REASONS[code] ?? message);
-}
-
-const REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  EPIPE: 'connection closed',
-  ECONNABORTED: 'connection aborted',
-};

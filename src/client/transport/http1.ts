@@ -27,8 +27,8 @@ import { Exchange } from './http1-exchange.js';
 import { formatRequest } from './http1-request.js';
 import type { Http1Options, Http1Response } from './http1-types.js';
 
-export { networkReason } from './http1-exchange.js';
 export type { BodySink, Http1Options, Http1Response, ResponseBody } from './http1-types.js';
+export { networkReason } from './network-error.js';
 
 /** Sends `GET url` and resolves with the response head; the body is read with `body.read()`. */
 export function openHttp1(url: URL, options: Http1Options): Promise<Http1Response> {

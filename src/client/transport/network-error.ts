@@ -3,7 +3,6 @@
  * its errno code in `cause`, and the failures no retry can mend (a certificate check).
  */
 import { NetworkError, RangedError } from '../../errors.js';
-import { networkReason } from './http1.js';
 
 /** A NetworkError for a socket failure, with the errno code kept in `cause`. */
 export function networkError(url: string, error: unknown): RangedError {
@@ -42,3 +41,22 @@ export function networkCode(error: unknown): string | undefined {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/** A short reason for a socket failure: 'connection refused' for ECONNREFUSED, else the message. */
+export function networkReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code === undefined ? message : (REASONS[code] ?? message);
+}
+
+const REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed',
+  ECONNABORTED: 'connection aborted',
+};

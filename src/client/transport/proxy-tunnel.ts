@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { connectVerdict, type ProxyServer } from '../../core/proxy.js';
 import { HttpStatusError, NetworkError, ProtocolError } from '../../errors.js';
-import { networkReason } from './http1.js';
+import { networkReason } from './network-error.js';
 
 const MAX_HEAD = 64 * 1024;
 

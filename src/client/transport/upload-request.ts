@@ -9,7 +9,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Writable } from 'node:stream';
 import { NetworkError, RangedError } from '../../errors.js';
-import { networkReason } from './http1.js';
+import { networkReason } from './network-error.js';
 
 export interface UploadAnswer {
   status: number;
