@@ -21,7 +21,8 @@ is asked with OPTIONS (an answer with Tus-Version is tus). Run the same command 
 Ctrl-C, a crash or a lost connection: it asks the server how much it holds and continues from
 there. A FILE changed since the last run (size, modification time or content) is uploaded
 anew, after its old upload is terminated. The state lives in $XDG_STATE_HOME/ranged/ (else
-~/.local/state/ranged/), never beside FILE.
+~/.local/state/ranged/), never beside FILE. Requests start at 8 MiB and grow with the
+measured rate (about a second's worth, up to 512 MiB); a 413 halves them.
 
 Options:
       --token TOKEN        sent as Authorization: Bearer TOKEN (default: $RANGED_UPLOAD_TOKEN)
