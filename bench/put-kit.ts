@@ -1,21 +1,23 @@
 /**
- * Pieces of the put section (bench/put.ts): the three upload clients, each run as a process of
+ * Pieces of the put section (bench/put.ts): the four upload clients, each run as a process of
  * its own whose peak RSS is polled from /proc, and the probe that tells whether this build's CLI
  * has `ranged put` at all.
  */
 import { fileURLToPath } from 'node:url';
 import { currentRss, type RunResult, recentPeakRss, run } from './procs.js';
 
-export type PutClient = 'ranged' | 'tus-js-client' | 'curl';
+export type PutClient = 'ranged' | 'tus-js-client' | 'curl' | 'node-put';
 
 /** The row label of each client. */
 export const CLIENT_LABEL: Record<PutClient, string> = {
   ranged: 'ranged put',
   'tus-js-client': 'tus-js-client',
   curl: 'curl -T',
+  'node-put': 'node:http PUT',
 };
 
 const tusChild = fileURLToPath(new URL('./tus-js-child.js', import.meta.url));
+const nodePutChild = fileURLToPath(new URL('./node-put-child.js', import.meta.url));
 const RUN_TIMEOUT_MS = 600_000;
 
 export interface PutRun {
@@ -96,7 +98,9 @@ function failure(what: string, result: RunResult): Error {
  * - tus-js-client: tus-js-child.js, timed inside the child from `start()` to `onSuccess`;
  * - curl: `curl -T FILE` to ORIGIN/NAME with the bearer token, timed from spawn to exit like
  *   ranged put (both are commands a user times; curl's own `%{time_total}`, which leaves out its
- *   start-up, is kept in `ownMs`), 201 and every byte sent required.
+ *   start-up, is kept in `ownMs`), 201 and every byte sent required;
+ * - node-put: node-put-child.js, the same plain PUT from a bare node:http client (Node's floor),
+ *   timed from spawn to exit, exit 0 (a 201) required.
  */
 export async function putWith(
   client: PutClient,
@@ -133,6 +137,16 @@ export async function putWith(
         throw failure(`curl -T (status ${status}, ${bytes} of ${size} bytes sent)`, result);
       }
       return { ms: result.ms, wallMs: result.ms, rss: result.rss, ownMs: seconds * 1000 };
+    }
+    case 'node-put': {
+      const url = `${target.origin}/${name.split('/').map(encodeURIComponent).join('/')}`;
+      const result = await polled(
+        process.execPath,
+        [nodePutChild, file, url, target.token],
+        undefined,
+      );
+      if (result.code !== 0) throw failure('node:http PUT', result);
+      return { ms: result.ms, wallMs: result.ms, rss: result.rss };
     }
   }
 }

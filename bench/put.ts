@@ -1,15 +1,18 @@
 /**
  * The put section (issue 13): one file uploaded to the same server, `ranged serve DIR --uploads
- * --upload-token T` (a child process), by three clients, interleaved round by round, each run into
+ * --upload-token T` (a child process), by four clients, interleaved round by round, each run into
  * a fresh name:
  * - `ranged put FILE ORIGIN/.uploads/ --token T --name NAME --quiet`, as a child process, timed
  *   from spawn to exit (Node's start-up included);
  * - tus-js-client 4.3.1 in a Node child (bench/tus-js-child.ts), 8 MiB chunks, timed from
  *   `start()` to `onSuccess`;
  * - `curl -T FILE -H 'Authorization: Bearer T' ORIGIN/NAME`, a plain PUT, timed from spawn to exit
- *   like ranged put (curl's own %{time_total}, without its start-up, is logged beside it).
+ *   like ranged put (curl's own %{time_total}, without its start-up, is logged beside it);
+ * - the same plain PUT from a bare node:http client (bench/node-put-child.ts), timed from spawn
+ *   to exit: Node's own floor, so the report tells how much of the distance to curl is Node's.
  * Each client's peak RSS is polled from /proc. Each run's file is checked (size and sha256 against
- * the source, outside the timed part) and removed before the next. Floors: ranged put ≥ 1.2x
+ * the source, outside the timed part), removed, and the removal written down (`sync`) before the
+ * next run, whose order rotates from round to round (each client runs first, second, … alike). Floors: ranged put ≥ 1.2x
  * tus-js-client, ≥ 0.8x curl, its peak RSS ≤ 64 MiB. Until the CLI has `put`, ranged put is
  * reported as not available and the two peers are still measured.
  */
@@ -18,6 +21,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BenchConfig, fitSize, sizeLabel, writeRandomFile } from './config.js';
 import { cliMain } from './hostile-kit.js';
+import { run } from './procs.js';
 import {
   CLIENT_LABEL,
   type PutClient,
@@ -76,7 +80,7 @@ export async function putSection(ctx: PutContext): Promise<Section> {
   if (note !== undefined) ctx.log(`  put: ${note}`);
   const section: Section = {
     id: 'put',
-    title: `Upload ${sizeLabel(size)} to ranged serve --uploads (the same server for all): ranged put (process wall time), tus-js-client ${CHUNK / MiB} MiB chunks in Node (start() to onSuccess), curl -T plain PUT (process wall time), MB/s; client peak RSS, MiB${note === undefined ? '' : ` (${note})`}`,
+    title: `Upload ${sizeLabel(size)} to ranged serve --uploads (the same server for all): ranged put (process wall time), tus-js-client ${CHUNK / MiB} MiB chunks in Node (start() to onSuccess), curl -T plain PUT and a bare node:http PUT (process wall time), MB/s; client peak RSS, MiB${note === undefined ? '' : ` (${note})`}`,
     measurements: [],
     ratios: [],
   };
@@ -85,8 +89,8 @@ export async function putSection(ctx: PutContext): Promise<Section> {
   const missing = await rangedPutMissing(main);
   const unavailable = missing === undefined ? undefined : `ranged put: not available (${missing})`;
   if (unavailable !== undefined) ctx.log(`  put: ${unavailable}`);
-  const clients: PutClient[] =
-    missing === undefined ? ['ranged', 'tus-js-client', 'curl'] : ['tus-js-client', 'curl'];
+  const peers: PutClient[] = ['tus-js-client', 'curl', 'node-put'];
+  const clients: PutClient[] = missing === undefined ? ['ranged', ...peers] : peers;
 
   const source = join(top, 'source.bin');
   const warmup = join(top, 'warmup.bin');
@@ -132,28 +136,37 @@ export async function putSection(ctx: PutContext): Promise<Section> {
     const rss = new Map<PutClient, number[]>(clients.map((c) => [c, []]));
     const walls = new Map<PutClient, number[]>(clients.map((c) => [c, []]));
     let leftover = 0;
-    const samples = await interleave(clients, config.rounds, async (client, round) => {
-      const name = `put-${client}-${round + 1}.bin`;
-      const sent = await upload(client, source, size, name);
-      // Outside the timed part: the file is all there and byte for byte the source.
-      const file = join(served, name);
-      const got = (await stat(file)).size;
-      if (got !== size) throw new Error(`Cannot benchmark ${client}: ${got} of ${size} bytes`);
-      if ((await sha256(file)) !== digest) {
-        throw new Error(`Cannot benchmark ${client}: ${file} differs from the source`);
-      }
-      await rm(file);
-      leftover = Math.max(leftover, await bytesIn(served));
-      rss.get(client)?.push(sent.rss / MiB);
-      walls.get(client)?.push(sent.wallMs);
-      const mbps = size / (sent.ms / 1000) / 1e6;
-      const own =
-        sent.ownMs === undefined ? '' : `, ${Math.round(size / sent.ownMs / 1e3)} by its own clock`;
-      ctx.log(
-        `  put round ${round + 1} ${CLIENT_LABEL[client].padEnd(13)} ${Math.round(mbps)} MB/s (${Math.round(size / sent.wallMs / 1e3)} by process wall time${own}), client peak RSS ${(sent.rss / MiB).toFixed(1)} MiB`,
-      );
-      return mbps;
-    });
+    const samples = await interleave(
+      clients,
+      config.rounds,
+      async (client, round) => {
+        const name = `put-${client}-${round + 1}.bin`;
+        const sent = await upload(client, source, size, name);
+        // Outside the timed part: the file is all there and byte for byte the source.
+        const file = join(served, name);
+        const got = (await stat(file)).size;
+        if (got !== size) throw new Error(`Cannot benchmark ${client}: ${got} of ${size} bytes`);
+        if ((await sha256(file)) !== digest) {
+          throw new Error(`Cannot benchmark ${client}: ${file} differs from the source`);
+        }
+        await rm(file);
+        // The freed blocks and the folder's change on disk now, not during the next client's run.
+        await run('sync', [], { timeoutMs: 120_000 });
+        leftover = Math.max(leftover, await bytesIn(served));
+        rss.get(client)?.push(sent.rss / MiB);
+        walls.get(client)?.push(sent.wallMs);
+        const mbps = size / (sent.ms / 1000) / 1e6;
+        const own =
+          sent.ownMs === undefined
+            ? ''
+            : `, ${Math.round(size / sent.ownMs / 1e3)} by its own clock`;
+        ctx.log(
+          `  put round ${round + 1} ${CLIENT_LABEL[client].padEnd(13)} ${Math.round(mbps)} MB/s (${Math.round(size / sent.wallMs / 1e3)} by process wall time${own}), client peak RSS ${(sent.rss / MiB).toFixed(1)} MiB`,
+        );
+        return mbps;
+      },
+      { rotate: true },
+    );
 
     for (const client of clients) {
       section.measurements.push(
@@ -206,8 +219,19 @@ export async function putSection(ctx: PutContext): Promise<Section> {
     } else {
       section.skipped = unavailable ?? 'ranged put: not available';
     }
+    if (missing === undefined) {
+      section.ratios.push(
+        ratio(
+          'put.ranged/node-put',
+          'put: ranged put / bare node:http PUT',
+          m('ranged'),
+          m('node-put'),
+        ),
+      );
+    }
     section.ratios.push(
       ratio('put.tus-js/curl', 'put: tus-js-client / curl -T', m('tus-js-client'), m('curl')),
+      ratio('put.node-put/curl', 'put: bare node:http PUT / curl -T', m('node-put'), m('curl')),
     );
     ctx.log(`  put: the server's folder held at most ${leftover} bytes besides the uploads`);
     return section;

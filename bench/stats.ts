@@ -94,16 +94,22 @@ export function check(
 
 /**
  * Runs `body(item, round)` for every item, round after round (A B C, A B C, …), so that drift on a
- * noisy machine hits every peer alike. Returns the samples per item.
+ * noisy machine hits every peer alike. With `rotate`, each round starts one item later (A B C,
+ * B C A, C A B, …), so that no item always runs right after the same other one: for runs that
+ * leave something behind (a large file written, then removed), the after-effects fall on every
+ * peer alike. Returns the samples per item.
  */
 export async function interleave<T extends string>(
   items: readonly T[],
   rounds: number,
   body: (item: T, round: number) => Promise<number>,
+  options: { rotate?: boolean } = {},
 ): Promise<Map<T, number[]>> {
   const samples = new Map<T, number[]>(items.map((item) => [item, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const item of items) samples.get(item)?.push(await body(item, round));
+    const shift = options.rotate === true ? round % items.length : 0;
+    const order = [...items.slice(shift), ...items.slice(0, shift)];
+    for (const item of order) samples.get(item)?.push(await body(item, round));
   }
   return samples;
 }
