@@ -98,6 +98,8 @@ export async function putSection(ctx: PutContext): Promise<Section> {
   await writeRandomFile(source, size, block);
   await writeRandomFile(warmup, WARMUP_SIZE, block);
   const digest = await sha256(source);
+  // The source's 1 GiB written down now, not while the first timed run reads it.
+  await run('sync', [], { timeoutMs: 120_000 });
 
   let server: UploadServer | undefined;
   try {
