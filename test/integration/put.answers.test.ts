@@ -164,17 +164,19 @@ test('upload() pause() stops the requests and reports paused; resume() continues
   }
 });
 
-test('upload() halves its PATCH size after a 413 until the server takes it, and never tries the refused size again', async () => {
+/**
+ * `upload()` of `size` bytes through a tus server (or a proxy before it) that refuses bodies above
+ * `limit` with 413, as nginx's client_max_body_size does (draft-12 §Limits: retry "using a
+ * smaller size"); checks the stored bytes and returns each PATCH's [length, status] and the
+ * notices.
+ */
+async function uploadUnderLimit(limit: number, size: number) {
   const tree = await makeTree({ state: {} });
-  // A server (or a proxy before it) that refuses bodies above 5 MiB, as nginx's
-  // client_max_body_size does: 413 (draft-12 §Limits: retry "using a smaller size"). The first
-  // PATCH (8 MiB) is refused, the next ones are 4 MiB however fast the link: the refused size is
-  // the ceiling's bound from then on, and the rate only grows sizes in steps below it.
   const server = await scriptedTus((_n, req) =>
-    Number(req.headers['content-length']) > 5 * MiB ? 413 : undefined,
+    Number(req.headers['content-length']) > limit ? 413 : undefined,
   );
   try {
-    const content = bytes(18 * MiB + 5, 4);
+    const content = bytes(size, 4);
     const file = join(tree.dir, 'g.bin');
     await writeFile(file, content);
     const notices: string[] = [];
@@ -184,70 +186,56 @@ test('upload() halves its PATCH size after a 413 until the server takes it, and 
     }).done;
     assert.ok(server.data().equals(content), 'byte-identical');
     assert.equal(result.size, content.length);
-    assert.deepEqual(
-      server.patches.map((p) => [p.length, p.status]),
-      [
-        [8 * MiB, 413],
-        [4 * MiB, 204],
-        [4 * MiB, 204],
-        [4 * MiB, 204],
-        [4 * MiB, 204],
-        [2 * MiB + 5, 204],
-      ],
-    );
-    assert.equal(notices.length, 1, notices.join('\n'));
-    assert.match(notices[0] ?? '', /\(413\): sending at most 4\.0 MiB per request$/);
+    return { sizes: server.patches.map((p) => [p.length, p.status] as const), notices };
   } finally {
     await server.close();
     await tree.cleanup();
   }
+}
+
+test('upload() halves its PATCH size after a 413 until the server takes it, and never tries the refused size again', async () => {
+  // The first PATCH (8 MiB) is refused, the next ones are 4 MiB however fast the link: the
+  // refused size bounds the ceiling from then on, and the rate only grows sizes below it.
+  const { sizes, notices } = await uploadUnderLimit(5 * MiB, 18 * MiB + 5);
+  assert.deepEqual(sizes, [
+    [8 * MiB, 413],
+    [4 * MiB, 204],
+    [4 * MiB, 204],
+    [4 * MiB, 204],
+    [4 * MiB, 204],
+    [2 * MiB + 5, 204],
+  ]);
+  assert.equal(notices.length, 1, notices.join('\n'));
+  assert.match(notices[0] ?? '', /\(413\): sending at most 4\.0 MiB per request$/);
 });
 
 test('upload() grows its PATCHes in steps of 8 MiB with the rate and stays under a limit a 413 found', async () => {
-  const tree = await makeTree({ state: {} });
-  const server = await scriptedTus((_n, req) =>
-    Number(req.headers['content-length']) > 20 * MiB ? 413 : undefined,
+  const { sizes, notices } = await uploadUnderLimit(20 * MiB, 72 * MiB + 5);
+  const shown = JSON.stringify(sizes.map(([length, status]) => [length / MiB, status]));
+  // How far the size grows depends on this machine's speed (a second's worth of bytes), so
+  // what is checked is the shape: 8 MiB first; every size a whole number of 8 MiB steps until
+  // a 413, each refusal half the one before, nothing above 20 MiB taken, and nothing larger
+  // than a refused size tried again; the last PATCH is the file's rest.
+  assert.deepEqual(sizes[0], [8 * MiB, 204], shown);
+  const firstRefusal = sizes.findIndex(([, status]) => status === 413);
+  const growing = firstRefusal === -1 ? sizes.slice(0, -1) : sizes.slice(0, firstRefusal);
+  assert.ok(
+    growing.every(([length]) => length % (8 * MiB) === 0),
+    shown,
   );
-  try {
-    const content = bytes(72 * MiB + 5, 4);
-    const file = join(tree.dir, 'g.bin');
-    await writeFile(file, content);
-    const notices: string[] = [];
-    await upload(file, server.url, {
-      stateDir: join(tree.dir, 'state'),
-      onNotice: (m) => notices.push(m),
-    }).done;
-    assert.ok(server.data().equals(content), 'byte-identical');
-    const sizes = server.patches.map((p) => [p.length, p.status] as const);
-    const shown = JSON.stringify(sizes.map(([length, status]) => [length / MiB, status]));
-    // How far the size grows depends on this machine's speed (a second's worth of bytes), so
-    // what is checked is the shape: 8 MiB first; every size a whole number of 8 MiB steps until
-    // a 413, each refusal half the one before, nothing above 20 MiB taken, and nothing larger
-    // than a refused size tried again; the last PATCH is the file's rest.
-    assert.deepEqual(sizes[0], [8 * MiB, 204], shown);
-    const firstRefusal = sizes.findIndex(([, status]) => status === 413);
-    const growing = firstRefusal === -1 ? sizes.slice(0, -1) : sizes.slice(0, firstRefusal);
+  const refused = sizes.filter(([, status]) => status === 413);
+  for (let i = 1; i < refused.length; i++)
+    assert.equal(refused[i]?.[0], Math.floor((refused[i - 1]?.[0] as number) / 2), shown);
+  assert.ok(
+    sizes.every(([length, status]) => status === 413 || length <= 20 * MiB),
+    shown,
+  );
+  if (firstRefusal !== -1)
     assert.ok(
-      growing.every(([length]) => length % (8 * MiB) === 0),
+      sizes.slice(firstRefusal + 1).every(([length]) => length < (refused[0]?.[0] as number)),
       shown,
     );
-    const refused = sizes.filter(([, status]) => status === 413);
-    for (let i = 1; i < refused.length; i++)
-      assert.equal(refused[i]?.[0], Math.floor((refused[i - 1]?.[0] as number) / 2), shown);
-    assert.ok(
-      sizes.every(([length, status]) => status === 413 || length <= 20 * MiB),
-      shown,
-    );
-    if (firstRefusal !== -1)
-      assert.ok(
-        sizes.slice(firstRefusal + 1).every(([length]) => length < (refused[0]?.[0] as number)),
-        shown,
-      );
-    assert.equal(notices.length, refused.length, notices.join('\n'));
-  } finally {
-    await server.close();
-    await tree.cleanup();
-  }
+  assert.equal(notices.length, refused.length, notices.join('\n'));
 });
 
 test('upload() with a chunkSize keeps it, halves it after a 413, and fails clearly when the least size is refused', async () => {
