@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { forwardedPrefix } from '../../core/upload/forwarded-prefix.js';
 import type { TokenCheck } from '../../core/upload/tus-plan.js';
 import { cut, endWith, isHttp2, originalUrl, type Request, type Response } from '../exchange.js';
 import type { UploadLocks } from './locks.js';
@@ -91,8 +92,9 @@ export function checkToken(req: Request, token: string): TokenCheck {
 }
 
 /**
- * The mount prefix of the handler (Express `app.use('/files', …)` strips it from `req.url`), so a
- * Location names the upload under the URL the client used.
+ * What stands before the server's own paths in the URL the client used, so a Location names the
+ * upload under that URL: a reverse proxy's `X-Forwarded-Prefix` (the path it stripped), then the
+ * handler's mount prefix (Express `app.use('/files', …)` strips it from `req.url`).
  */
 export function mountPrefix(req: Request): string {
   const strip = (url: string) => {
@@ -101,7 +103,8 @@ export function mountPrefix(req: Request): string {
   };
   const original = strip(originalUrl(req));
   const own = strip(req.url ?? '/');
-  return original.endsWith(own) ? original.slice(0, original.length - own.length) : '';
+  const mount = original.endsWith(own) ? original.slice(0, original.length - own.length) : '';
+  return `${forwardedPrefix(req.headers['x-forwarded-prefix'])}${mount}`;
 }
 
 /** True while a request body may still be coming (a length above 0, or chunked). */

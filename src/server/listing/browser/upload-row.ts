@@ -213,7 +213,11 @@ export class Upload {
     });
     const location = response.headers.get('Location');
     if (response.status !== 201 || location === null) throw new Refusal(response.status, 'create');
-    this.#url = new URL(location, this.#ctx.endpoint).href;
+    // The page speaks only to the server that served it, whose uploads are <endpoint><id>: the
+    // id resolved against the page's own (relative) endpoint keeps working behind a proxy that
+    // strips a path prefix, where the server's Location (a path from its root) would miss it.
+    const id = new URL(location, this.#ctx.endpoint).pathname.split('/').pop() ?? '';
+    this.#url = new URL(id, this.#ctx.endpoint).href;
     this.#offset = 0;
     localStorage.setItem(this.#key, this.#url);
   }
