@@ -7,6 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startServeCli } from './cli.js';
+import { waitFor } from './wait.js';
 
 export interface TusResponse {
   status: number;
@@ -147,4 +148,19 @@ export async function serveUploads(
   const { child, url } = await startServeCli(dir, ['--uploads', '--upload-token', token, ...extra]);
   t.after(() => child.kill('SIGKILL'));
   return url;
+}
+
+/**
+ * Terminates the tus upload at `url` (DELETE) as an expiry would, behind its client's back. An
+ * upload whose PATCH the server has not yet seen end (its client just stopped or was killed) is
+ * still held by that PATCH: 409, asked again until the server lets it go. The final status.
+ */
+export async function terminateBehind(url: string, token: string): Promise<number> {
+  return waitFor('the DELETE to be taken', async () => {
+    const res = await fetch(url, {
+      method: 'DELETE',
+      headers: { 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${token}` },
+    });
+    return res.status === 409 ? undefined : res.status;
+  });
 }

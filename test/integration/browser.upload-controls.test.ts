@@ -17,6 +17,7 @@ import { launchBrowser, waitFor } from '../helpers/browser.js';
 import { startServeCli } from '../helpers/cli.js';
 import { startTcpMeter } from '../helpers/tcp-meter.js';
 import { makeTree } from '../helpers/tree.js';
+import { terminateBehind } from '../helpers/tus.js';
 import { quietFor } from '../helpers/wait.js';
 
 const TOKEN = 'controls-token-2';
@@ -129,11 +130,8 @@ test('an upload the server forgot (404/410 on resume) starts over and says so', 
   const location = await uploadUrl(page);
   if (location === undefined) return assert.fail('no upload URL in localStorage');
   // The server forgets it (as an expiry would): terminated behind the page's back.
-  const gone = await fetch(location, {
-    method: 'DELETE',
-    headers: { 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${TOKEN}` },
-  });
-  assert.equal(gone.status, 204);
+  const gone = await terminateBehind(location, TOKEN);
+  assert.equal(gone, 204);
   await page.getByRole('button', { name: 'Resume gone.bin' }).click();
   await waitFor('the notice', async () =>
     /the upload expired; starting over/.test(await status(page, 'gone.bin')),
