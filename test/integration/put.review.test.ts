@@ -138,3 +138,17 @@ test('ranged put without any token says how to give one (401, exit 3, one line)'
     await t.cleanup();
   }
 });
+
+test("ranged put says the server's own reason for a refusal (a bad --name: 400, exit 3, one line)", async () => {
+  const t = await setup();
+  try {
+    const file = join(t.local, 'a.bin');
+    await writeFile(file, bytes(1000, 7));
+    const r = await runPut([file, `${t.url}/.uploads/`, '--name', '/abs.bin'], t.state);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /the server answered 400: bad filename: .*"\/abs\.bin"$/m);
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -97,6 +97,20 @@ for (const [status, headers, kind] of creations) {
   });
 }
 
+test('answers that break the protocol are fatal and marked broken (exit 5, as get), refusals are not', () => {
+  const past = answerAction({ status: 204, headers: { 'upload-offset': '10000001' } }, 10_000_000);
+  assert.deepEqual([past.kind, past.kind === 'fatal' && past.broken], ['fatal', true]);
+  const noLocation = creationAction({ status: 201, headers: {} });
+  assert.deepEqual(
+    [noLocation.kind, noLocation.kind === 'fatal' && noLocation.broken],
+    ['fatal', true],
+  );
+  for (const status of [400, 401, 403, 413, 501]) {
+    const refused = answerAction({ status, headers: {} }, 10);
+    assert.equal(refused.kind === 'fatal' && refused.broken, undefined, String(status));
+  }
+});
+
 const splits: [number, number, number, [number, number][]][] = [
   [
     100,

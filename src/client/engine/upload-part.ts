@@ -22,7 +22,7 @@ import {
   withServerLimits,
 } from '../../core/upload/chunk-size.js';
 import { type AnswerAction, answerAction } from '../../core/upload/client-plan.js';
-import { HttpStatusError, NetworkError } from '../../errors.js';
+import { HttpStatusError, NetworkError, ProtocolError } from '../../errors.js';
 import { sendUploadRequest, type UploadAnswer } from '../transport/upload-request.js';
 import type { Retries } from './retry.js';
 import { StatusFailure } from './stops.js';
@@ -197,6 +197,26 @@ export async function appendLimits(value: string | undefined): Promise<{
   }
 }
 
+/** Refusals whose message already says what to do (the token, the name taken, the size). */
+const SAID = new Set([401, 403, 409, 413]);
+
+/**
+ * The error of a fatal answer: a ProtocolError when the answer breaks the protocol (exit 5, as
+ * `get`), else an HttpStatusError (exit 3); other refusals than SAID's carry the server's own
+ * reason when it gave one (a 400's "bad filename: …").
+ */
+export function fatalError(
+  message: string,
+  action: Extract<AnswerAction, { kind: 'fatal' }>,
+  answer: UploadAnswer,
+  url: string,
+): Error {
+  const own = answer.reason === undefined || SAID.has(answer.status) ? undefined : answer.reason;
+  const text = own === undefined ? message : `${message}: ${own}`;
+  if (action.broken === true) return new ProtocolError(text);
+  return new HttpStatusError(text, { status: answer.status, url });
+}
+
 function failure(
   url: string,
   action: Exclude<AnswerAction, { kind: 'offset' }>,
@@ -204,7 +224,7 @@ function failure(
 ): Error {
   const message = `Cannot upload to "${url}": ${action.why}`;
   if (action.kind === 'start-over') return new UploadGone(message, { status: answer.status, url });
-  if (action.kind === 'fatal') return new HttpStatusError(message, { status: answer.status, url });
+  if (action.kind === 'fatal') return fatalError(message, action, answer, url);
   if (answer.status === 460) return new ChunkRejected(message);
   const retryAfter = parseRetryAfter(answer.headers['retry-after'], Date.now());
   return new StatusFailure(message, { status: answer.status, url }, retryAfter);

@@ -21,7 +21,7 @@ import type { UploadOptions } from '../types.js';
 import { MIN_UPLOAD_PART } from './defaults.js';
 import type { Retries } from './retry.js';
 import { StatusFailure } from './stops.js';
-import { protocolHeaders } from './upload-part.js';
+import { fatalError, protocolHeaders } from './upload-part.js';
 import type { Settings } from './upload-settings.js';
 
 export class UploadServer {
@@ -181,6 +181,7 @@ export class UploadServer {
       const action = creationAction(answer);
       if (action.kind === 'created') return new URL(action.location, this.#url).href;
       const message = `Cannot ${what} at "${this.#url}": ${action.why}`;
+      if (action.kind === 'fatal') throw fatalError(message, action, answer, this.#url);
       if (action.kind !== 'retry')
         throw new HttpStatusError(message, { status: answer.status, url: this.#url });
       await retries.after(

@@ -2,10 +2,15 @@
  * One request of an upload over node:http or node:https, on a keep-alive Agent that holds one
  * connection (one per parallel upload). The body, when there is one, is written by the engine
  * (a slice of the file, throttled, through two reused buffers); nothing is buffered here. Interim responses (the
- * draft's 104) are ignored. The answer's body is read and dropped; the status and the fields are
- * the result. A socket failure or a stall rejects with a NetworkError.
+ * draft's 104) are ignored. The answer's body is read and dropped (a refusal's first text line
+ * kept as its reason); the status and the fields are the result. A socket failure or a stall rejects with a NetworkError.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  STATUS_CODES,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Writable } from 'node:stream';
 import { NetworkError, RangedError } from '../../errors.js';
@@ -15,6 +20,22 @@ export interface UploadAnswer {
   status: number;
   /** Lowercase names; repeated fields joined with ", ". */
   headers: Record<string, string | undefined>;
+  /** A refusal's (4xx, 5xx) own words: the first line of a `text/*` body, at most 200
+   * characters, unless it only repeats the status's phrase ("Not Found"). */
+  reason?: string;
+}
+
+/** Bytes of a refusal's text body kept to find its first line; the rest is read and dropped. */
+const REASON_BYTES = 1024;
+const REASON_CHARS = 200;
+
+/** The first line of `text`, without control characters, cut at REASON_CHARS; '' for none. */
+function firstLine(text: string, status: number): string {
+  const line = (text.split(/\r?\n/).find((l) => l.trim() !== '') ?? '')
+    .replace(/\p{Cc}/gu, '')
+    .trim();
+  if (line.toLowerCase() === (STATUS_CODES[status] ?? '').toLowerCase()) return '';
+  return line.length > REASON_CHARS ? `${line.slice(0, REASON_CHARS)}…` : line;
 }
 
 export interface UploadRequest {
@@ -70,14 +91,22 @@ export function sendUploadRequest(r: UploadRequest): Promise<UploadAnswer> {
       );
     });
     req.on('response', (res) => {
-      const answer = { status: res.statusCode ?? 0, headers: flatten(res.headers) };
+      const answer: UploadAnswer = { status: res.statusCode ?? 0, headers: flatten(res.headers) };
+      const keep = answer.status >= 400 && /^text\//i.test(answer.headers['content-type'] ?? '');
+      const kept: Buffer[] = [];
+      let keptBytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (!keep || keptBytes >= REASON_BYTES) return;
+        kept.push(chunk.subarray(0, REASON_BYTES - keptBytes));
+        keptBytes += Math.min(chunk.length, REASON_BYTES - keptBytes);
+      });
       res.on('error', fail);
       res.on('end', () => {
         // An early answer (a refusal before the body was sent): this connection cannot be reused.
         if (!req.writableFinished) req.destroy();
-        resolve(answer);
+        const reason = firstLine(Buffer.concat(kept).toString('utf8'), answer.status);
+        resolve(reason === '' ? answer : { ...answer, reason });
       });
-      res.resume();
     });
     if (r.body === undefined) {
       req.end();

@@ -68,8 +68,9 @@ export type AnswerAction =
   | { kind: 'retry'; why: string }
   /** The upload is gone (404, 410): create a new one, and say so. */
   | { kind: 'start-over'; why: string }
-  /** Nothing will help: stop with this reason (`status` for the exit code). */
-  | { kind: 'fatal'; status: number; why: string };
+  /** Nothing will help: stop with this reason (`status` for the exit code; `broken`: the
+   * answer breaks the protocol, as `get` treats an unusable answer). */
+  | { kind: 'fatal'; status: number; why: string; broken?: true };
 
 /** Whether a status is passing: 408, 423 (locked: another request is finishing), 429, most 5xx. */
 function passing(status: number): boolean {
@@ -118,7 +119,12 @@ export function answerAction(
     const offset = parseOffset(answer.headers['upload-offset']);
     if (offset === undefined) return { kind: 'ask-offset', why: 'no Upload-Offset in the answer' };
     if (offset > length)
-      return { kind: 'fatal', status, why: `the server claims ${offset} of ${length} bytes` };
+      return {
+        kind: 'fatal',
+        status,
+        why: `the server claims ${offset} of ${length} bytes`,
+        broken: true,
+      };
     return { kind: 'offset', offset };
   }
   if (status === 409) return { kind: 'ask-offset', why: 'the offsets do not match (409)' };
@@ -146,7 +152,7 @@ export function creationAction(answer: {
   const location = answer.headers.location;
   if (status >= 200 && status <= 299) {
     if (location === undefined || location === '')
-      return { kind: 'fatal', status, why: 'the creation answer has no Location' };
+      return { kind: 'fatal', status, why: 'the creation answer has no Location', broken: true };
     return { kind: 'created', location };
   }
   if (status === 409)
