@@ -6,6 +6,7 @@
  * store/upload-state.ts's.
  */
 import { UploadRun } from './engine/upload-run.js';
+import { checkUploadUrl } from './engine/upload-settings.js';
 import type { UploadHandle, UploadOptions } from './types.js';
 
 export { defaultStateDir, statePath } from './store/upload-state.js';
@@ -24,7 +25,18 @@ export type {
  * same call later continues from the server's offset).
  */
 export function upload(file: string, url: string, options: UploadOptions = {}): UploadHandle {
-  const run = new UploadRun(file, url, options);
+  let run: UploadRun;
+  try {
+    run = new UploadRun(file, checkUploadUrl(url), options);
+  } catch (error) {
+    // Bad options or URL: `done` rejects (a UsageError), as download()'s does; nothing started.
+    return {
+      done: Promise.reject(error),
+      pause: () => undefined,
+      resume: () => undefined,
+      paused: false,
+    };
+  }
   const done = run.start();
   return {
     done,

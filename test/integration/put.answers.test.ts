@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { UploadProgress } from '../../src/client/types.js';
+import type { UploadOptions, UploadProgress } from '../../src/client/types.js';
 import { upload } from '../../src/client/upload.js';
 import { bytes } from '../helpers/bytes.js';
 import { startServeCli } from '../helpers/cli.js';
@@ -280,5 +280,23 @@ test('upload() with a chunkSize keeps it, halves it after a 413, and fails clear
   } finally {
     await refusing.close();
     await tree.cleanup();
+  }
+});
+
+test('upload() with a bad URL or bad options rejects done with a UsageError, as download() does, and never throws', async () => {
+  const cases: [string, UploadOptions][] = [
+    ['not a url', {}],
+    ['ftp://127.0.0.1/x', {}],
+    ['http://127.0.0.1:9/.uploads/', { connections: 0 }],
+    ['http://127.0.0.1:9/.uploads/', { retries: -1 }],
+  ];
+  for (const [url, options] of cases) {
+    const handle = upload('/nonexistent/file.bin', url, options);
+    await assert.rejects(handle.done, (error: Error) => {
+      assert.equal(error.name, 'UsageError', `${url} ${JSON.stringify(options)}: ${error.message}`);
+      assert.match(error.message, /^Cannot upload/);
+      return true;
+    });
+    assert.equal(handle.paused, false);
   }
 });

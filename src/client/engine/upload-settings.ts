@@ -19,6 +19,19 @@ export interface Settings {
   stateDir: string;
 }
 
+/** `url` when it is an http or https URL, else a UsageError (as `download()`'s). */
+export function checkUploadUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`Cannot upload to "${url}": not a valid URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new UsageError(`Cannot upload to "${url}": only http and https URLs are supported`);
+  return url;
+}
+
 export function settings(o: UploadOptions): Settings {
   const count = (
     name: string,
