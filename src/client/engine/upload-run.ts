@@ -126,9 +126,11 @@ export class UploadRun {
   /** One pass: everything between two pauses. */
   async #run(): Promise<UploadResult> {
     const signal = this.#pass.signal;
-    this.#meter.state('connecting');
     const file = await realFile(this.#file);
     const facts = await fileFacts(file);
+    // The size first: the first progress line says "0 B / 1.0 GiB connecting", not "0 B / 0 B".
+    this.#meter.total = facts.size;
+    this.#meter.state('connecting');
     const path = statePath(this.#s.stateDir, file, this.#url);
     const retries = this.#retries();
     const discovery = await this.#server.discover(retries, signal);
@@ -144,7 +146,6 @@ export class UploadRun {
         state = undefined;
       }
     }
-    this.#meter.total = facts.size;
     for (;;) {
       const fresh = state === undefined;
       if (state === undefined) {
