@@ -40,12 +40,14 @@ Options:
   -q, --quiet              no progress or notices (errors are still printed)
   -h, --help               show this help
 
-Keys (when stdin is a terminal): p pauses (requests stopped, the upload saved), r or Enter
-resumes, Ctrl-C stops (the upload saved).
+Progress: a bar with speed and ETA when stderr is a terminal; none otherwise (notices and
+errors are still printed). Keys (when stdin is a terminal): p pauses (requests stopped, the
+upload saved), r or Enter resumes, Ctrl-C stops (the upload saved).
 
 Exit codes: 0 the server confirmed the whole upload, 2 usage (FILE missing, bad URL or
 option), 3 HTTP status (a wrong token: 401 or 403; too large: 413; the name exists: 409),
-4 network (refused, DNS, retries used up), 9 file system (the state folder), 130
+4 network (refused, DNS, retries used up), 5 a broken answer (an offset past the file),
+9 file system (the state folder), 130
 interrupted (the upload saved: run the same command again).
 `;
 
@@ -106,7 +108,8 @@ export async function runPut(args: string[]): Promise<number> {
     values['limit-rate'] === undefined ? undefined : parseRate(values['limit-rate']);
   const token = values.token ?? process.env.RANGED_UPLOAD_TOKEN;
   const quiet = values.quiet === true;
-  const ui = new ProgressUi(quiet);
+  // Issue 13: a progress bar on a terminal, quiet off one (notices and errors are still said).
+  const ui = new ProgressUi(quiet, { offTtyLines: false });
   const controller = new AbortController();
 
   const handle = upload(file, url, {

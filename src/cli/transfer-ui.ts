@@ -1,6 +1,6 @@
 /**
  * What `ranged get` and `ranged put` share on a terminal: the progress display (a live bar on a
- * TTY, a line every 5 s otherwise, nothing when quiet) and the controls (p pauses, r or Enter
+ * TTY, a line every 5 s otherwise for get, nothing when quiet) and the controls (p pauses, r or Enter
  * resumes, Ctrl-C and SIGTERM stop with the progress saved).
  */
 import { type ProgressView, renderBar, renderLine } from './render.js';
@@ -11,17 +11,22 @@ function terminalWidth(): number {
   return typeof columns === 'number' && columns > 0 ? columns : 80;
 }
 
-/** Progress on stderr: a live bar on a terminal, a line every 5 s otherwise, nothing when quiet. */
+/**
+ * Progress on stderr: a live bar on a terminal, a line every 5 s otherwise (`get`; `put` is quiet
+ * off a terminal, `offTtyLines: false`, issue 13), nothing when quiet. Notices are said either way.
+ */
 export class ProgressUi {
   readonly quiet: boolean;
   readonly tty = process.stderr.isTTY === true;
+  readonly #offTtyLines: boolean;
   drawn = false;
   lastLine = 0;
   last: ProgressView | undefined;
   #pauseShown = false;
 
-  constructor(quiet: boolean) {
+  constructor(quiet: boolean, options: { offTtyLines?: boolean } = {}) {
     this.quiet = quiet;
+    this.#offTtyLines = options.offTtyLines ?? true;
   }
 
   /** A progress report: says once when a pause has taken effect, then draws. */
@@ -49,6 +54,7 @@ export class ProgressUi {
       this.drawn = true;
       return;
     }
+    if (!this.#offTtyLines) return;
     const now = Date.now();
     // No `0% 0 B` line before a byte arrived.
     const moving = p.state === 'downloading' || p.state === 'uploading';

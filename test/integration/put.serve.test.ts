@@ -188,3 +188,19 @@ test('ranged put --help explains every option and the exit codes', async () => {
   const top = await runCli(['--help']);
   assert.match(top.stdout, /put FILE URL/);
 });
+
+test('ranged put off a terminal is quiet: no progress lines, only the one line of the result', async () => {
+  const t = await setup();
+  try {
+    const data = bytes(3 * MiB, 12);
+    const file = join(t.local, 'quiet.bin');
+    await writeFile(file, data);
+    // Rate-limited so that progress is reported many times while it runs (about 1.5 s).
+    const r = await runPut([file, `${t.url}/.uploads/`, '--limit-rate', '2M'], t.state);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^Uploaded ".*quiet\.bin" \(3\.0 MiB\) to http:\/\/\S+\n$/);
+    assert.ok((await readFile(join(t.srv, 'quiet.bin'))).equals(data));
+  } finally {
+    await t.cleanup();
+  }
+});
