@@ -204,3 +204,18 @@ test('ranged put off a terminal is quiet: no progress lines, only the one line o
     await t.cleanup();
   }
 });
+
+test('ranged put --name to an IETF target says once that --name is for tus, and stores at the URL path', async () => {
+  const t = await setup();
+  try {
+    const data = bytes(MiB + 3, 13);
+    const file = join(t.local, 'n.bin');
+    await writeFile(file, data);
+    const r = await runPut([file, `${t.url}/music/n.wav`, '--name', 'elsewhere.wav'], t.state);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.match(/--name applies to tus only/g)?.length, 1, r.stderr);
+    assert.ok((await readFile(join(t.srv, 'music', 'n.wav'))).equals(data));
+  } finally {
+    await t.cleanup();
+  }
+});

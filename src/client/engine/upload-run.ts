@@ -215,6 +215,11 @@ export class UploadRun {
         '--chunk-checksum applies to tus only: the IETF draft has no chunk checksums',
         true,
       );
+    if (this.#o.name !== undefined && discovery.protocol === 'ietf')
+      this.#notice(
+        `--name applies to tus only: the IETF draft stores the file at the URL's own path (${new URL(this.#url).pathname})`,
+        true,
+      );
     // A size the user chose stays; chunks with a checksum stay at the start size (a 460 discards
     // the whole chunk); otherwise the size follows the rate.
     const sizing = {
