@@ -2,7 +2,8 @@
  * `ranged put` and a FILE changed during the run: overwritten with the same size, the run stops
  * (exit 9, said so) before the server holds a whole file, and the same command run again
  * terminates the old upload and sends the new content whole; truncated, the run stops at once
- * instead of retrying. No byte is sent twice within a run, and no spliced file is ever served.
+ * instead of retrying; overwritten during the request that would complete the upload, its last
+ * bytes are not sent. No byte is sent twice within a run, and no spliced file is ever served.
  */
 import assert from 'node:assert/strict';
 import { access, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
@@ -80,6 +81,26 @@ for (const [label, target, stored] of [
     }
   });
 }
+
+test('ranged put on FILE overwritten during its one, completing request: caught before the last bytes are sent', async () => {
+  const t = await setup();
+  try {
+    const size = 6 * MiB; // below the first 8 MiB request: one PATCH, checked before it starts
+    const file = join(t.local, 'big.bin');
+    await writeFile(file, bytes(size, 6));
+    const put = spawnPut([file, `${t.relay.url}/.uploads/`, '--limit-rate', '2M'], t.state);
+    await waitFor('the server to receive 1 MiB', () => t.relay.upstreamBytes > MiB, {
+      timeoutMs: 30_000,
+    });
+    await writeFile(file, bytes(size, 66));
+    assert.equal(await put.exited, 9, put.stderr());
+    assert.match(put.stderr(), CHANGED);
+    assert.ok(t.relay.upstreamBytes < size, `the server received ${t.relay.upstreamBytes} bytes`);
+    assert.equal(await exists(join(t.srv, 'big.bin')), false, 'no file is served at the target');
+  } finally {
+    await t.cleanup();
+  }
+});
 
 test('ranged put on FILE truncated mid-run stops at once (exit 9, said so), without retrying', async () => {
   const t = await setup();
