@@ -47,8 +47,8 @@ upload saved), r or Enter resumes, Ctrl-C stops (the upload saved).
 Exit codes: 0 the server confirmed the whole upload, 2 usage (FILE missing, bad URL or
 option), 3 HTTP status (a wrong token: 401 or 403; too large: 413; the name exists: 409),
 4 network (refused, DNS, retries used up), 5 a broken answer (an offset past the file),
-9 file system (the state folder), 130
-interrupted (the upload saved: run the same command again).
+9 file system (the state folder; FILE changed during the upload: run the same command again
+to send the new content), 130 interrupted (the upload saved: run the same command again).
 `;
 
 /** Runs `ranged put` with the arguments after `put`; resolves to the process exit code. */

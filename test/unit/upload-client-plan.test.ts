@@ -10,6 +10,7 @@ import {
   fileVerdict,
   planParts,
   samplePositions,
+  statVerdict,
 } from '../../src/core/upload/client-plan.js';
 
 type Headers = Record<string, string | undefined>;
@@ -178,3 +179,16 @@ for (const [now, kind] of verdicts) {
     assert.equal(fileVerdict(facts, now).kind, kind);
   });
 }
+
+test('statVerdict() compares the size and the mtime only, and says why', () => {
+  const start = { size: 10, mtimeMs: 5 };
+  assert.deepEqual(statVerdict(start, { size: 10, mtimeMs: 5 }), { kind: 'same' });
+  assert.deepEqual(statVerdict(start, { size: 4, mtimeMs: 5 }), {
+    kind: 'changed',
+    why: 'its size changed from 10 to 4 bytes',
+  });
+  assert.deepEqual(statVerdict(start, { size: 10, mtimeMs: 6 }), {
+    kind: 'changed',
+    why: 'it was modified',
+  });
+});

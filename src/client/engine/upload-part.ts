@@ -7,7 +7,7 @@
  * draft (the one upload resource).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Agent } from 'node:http';
 import type { Writable } from 'node:stream';
@@ -21,8 +21,13 @@ import {
   sizingAfterTooLarge,
   withServerLimits,
 } from '../../core/upload/chunk-size.js';
-import { type AnswerAction, answerAction } from '../../core/upload/client-plan.js';
-import { HttpStatusError, NetworkError, ProtocolError } from '../../errors.js';
+import {
+  type AnswerAction,
+  answerAction,
+  type FileFacts,
+  statVerdict,
+} from '../../core/upload/client-plan.js';
+import { FileSystemError, HttpStatusError, NetworkError, ProtocolError } from '../../errors.js';
 import { sendUploadRequest, type UploadAnswer } from '../transport/upload-request.js';
 import type { Retries } from './retry.js';
 import { StatusFailure } from './stops.js';
@@ -33,6 +38,13 @@ export class UploadGone extends HttpStatusError {}
 
 /** A chunk the server discarded (460): retried like a network failure. */
 export class ChunkRejected extends NetworkError {}
+
+/**
+ * The file changed during the run (its size or mtime, or a read came up short): the run stops at
+ * once, never retried, with the state kept; the next run sees the change, terminates the old
+ * upload and starts anew.
+ */
+export class FileChanged extends FileSystemError {}
 
 /** What a part reports for the progress line. */
 export interface PartMeter {
@@ -48,7 +60,12 @@ export interface PartMeter {
 
 export interface PartContext {
   protocol: 'tus' | 'ietf';
+  /** The file's real path. */
   file: string;
+  /** FILE as the caller gave it, for messages. */
+  name: string;
+  /** The file's size and mtime when the run took its facts: the file must keep them. */
+  facts: Pick<FileFacts, 'size' | 'mtimeMs'>;
   /** The PATCH sizes (core/upload/chunk-size.ts), shared by the parts: a 413 or the server's
    * Upload-Limit seen by one part bounds the others too. */
   sizing: { current: ChunkSizing };
@@ -98,10 +115,26 @@ function write(out: Writable, chunk: Buffer): Promise<void> {
   });
 }
 
+function fileChanged(ctx: PartContext, why: string): FileChanged {
+  return new FileChanged(
+    `Cannot upload "${ctx.name}": it changed during the upload (${why}); run the same command again to upload the new content`,
+  );
+}
+
+/** Throws FileChanged when the open file's size or mtime is no longer the run's (one fstat). */
+function checkUnchanged(fd: number, ctx: PartContext): void {
+  const verdict = statVerdict(ctx.facts, fstatSync(fd));
+  if (verdict.kind === 'changed') throw fileChanged(ctx, verdict.why);
+}
+
 /**
  * Writes bytes [start, end) of `file` into `out` through the part's two buffers: a buffer is read
  * into again only once its last write completed, so one can be read while the other is being
  * sent. Each piece passes the throttle first.
+ *
+ * A file changed during the run never reaches the server whole: its size and mtime are checked
+ * before the first byte of every request and, when this request `completes` the part, once more
+ * after its last bytes were read and before they are written; a short read stops it too.
  *
  * The reads are synchronous, as serve-file.ts's small bodies: one of SLICE_BUFFER bytes from the
  * page cache takes microseconds, far less than a trip through libuv's thread pool and back (which
@@ -115,6 +148,7 @@ async function writeSlice(
   file: string,
   start: number,
   end: number,
+  completes: boolean,
   buffers: Buffer[],
   ctx: PartContext,
   meter: PartMeter,
@@ -122,14 +156,19 @@ async function writeSlice(
   const fd = openSync(file, 'r');
   const writes: (Promise<void> | undefined)[] = buffers.map(() => undefined);
   try {
+    checkUnchanged(fd, ctx);
     let pos = start;
     for (let k = 0; pos < end; k++) {
       const i = k % buffers.length;
       const buffer = buffers[i] as Buffer;
       await writes[i];
       const bytesRead = readSync(fd, buffer, 0, Math.min(buffer.length, end - pos), pos);
-      if (bytesRead === 0) throw new Error(`"${file}" ended at ${pos} bytes, expected ${end}`);
+      if (bytesRead === 0) {
+        checkUnchanged(fd, ctx);
+        throw fileChanged(ctx, `it ended at ${pos} bytes, expected ${ctx.facts.size}`);
+      }
       if (ctx.throttle !== undefined) await ctx.throttle.take(bytesRead, ctx.signal);
+      if (completes && pos + bytesRead === end) checkUnchanged(fd, ctx);
       const written = write(out, buffer.subarray(0, bytesRead));
       // Awaited a turn later; a failure meanwhile (the request reset) is not unhandled.
       written.catch(() => undefined);
@@ -233,8 +272,8 @@ function failure(
 /**
  * Brings the upload at `url` (for bytes [start, start + length) of the file) to its length.
  * `known`: the server's offset when it is known (0 right after a creation), else it is asked.
- * Resolves when the server confirmed every byte; rejects with UploadGone, an HttpStatusError
- * (fatal), the retries' last error, or the signal's reason.
+ * Resolves when the server confirmed every byte; rejects with UploadGone, FileChanged, an
+ * HttpStatusError (fatal), the retries' last error, or the signal's reason.
  */
 export async function completePart(
   part: { url: string; start: number; length: number },
@@ -312,7 +351,7 @@ export async function completePart(
       const to = part.start + end;
       const started = performance.now();
       const answer = await send('PATCH', headers, (out) =>
-        writeSlice(out, ctx.file, from, to, buffers, ctx, meter),
+        writeSlice(out, ctx.file, from, to, end === part.length, buffers, ctx, meter),
       );
       const ms = performance.now() - started;
       meter.inflight = 0;
@@ -347,7 +386,8 @@ export async function completePart(
       meter.confirmed = offset;
     } catch (error) {
       meter.inflight = 0;
-      if (error instanceof UploadGone || ctx.signal.aborted) throw error;
+      if (error instanceof UploadGone || error instanceof FileChanged || ctx.signal.aborted)
+        throw error;
       await ctx.retries.after(error, ctx.signal);
       offset = undefined; // after any failure, the server says where to continue
     }

@@ -10,7 +10,12 @@
 import type { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_CHUNK_SIZING, fixedChunkSizing } from '../../core/upload/chunk-size.js';
-import { chooseChecksum, type Discovery, fileVerdict } from '../../core/upload/client-plan.js';
+import {
+  chooseChecksum,
+  type Discovery,
+  type FileFacts,
+  fileVerdict,
+} from '../../core/upload/client-plan.js';
 import { AbortedError, HttpStatusError } from '../../errors.js';
 import {
   loadUploadState,
@@ -153,7 +158,7 @@ export class UploadRun {
         await saveUploadState(path, state);
       }
       try {
-        const url = await this.#send(state, discovery, fresh, signal);
+        const url = await this.#send(state, facts, discovery, fresh, signal);
         await removeUploadState(path);
         this.#meter.state('done');
         return {
@@ -193,6 +198,7 @@ export class UploadRun {
   /** Brings every part to its length, then concatenates; the URL of the whole upload. */
   async #send(
     state: UploadStateRecord,
+    facts: FileFacts,
     discovery: Discovery,
     fresh: boolean,
     signal: AbortSignal,
@@ -248,6 +254,8 @@ export class UploadRun {
             {
               protocol: state.protocol,
               file: state.file,
+              name: this.#file,
+              facts,
               sizing,
               checksum,
               headers: this.#s.headers,

@@ -210,17 +210,30 @@ export interface FileFacts {
   digest: string;
 }
 
+export type FileVerdict = { kind: 'same' } | { kind: 'changed'; why: string };
+
 /**
  * Whether a saved upload still belongs to the file: the same size, mtime and sampled digest, or
  * else why not (said to the user before the stale upload is terminated and a new one created).
  */
-export function fileVerdict(
-  saved: FileFacts,
-  now: FileFacts,
-): { kind: 'same' } | { kind: 'changed'; why: string } {
-  if (saved.size !== now.size)
-    return { kind: 'changed', why: `its size changed from ${saved.size} to ${now.size} bytes` };
-  if (saved.mtimeMs !== now.mtimeMs) return { kind: 'changed', why: 'it was modified' };
+export function fileVerdict(saved: FileFacts, now: FileFacts): FileVerdict {
+  const stat = statVerdict(saved, now);
+  if (stat.kind === 'changed') return stat;
   if (saved.digest !== now.digest) return { kind: 'changed', why: 'its content changed' };
+  return { kind: 'same' };
+}
+
+/**
+ * Whether the file changed during a run, from what one fstat says (no digest: asked before every
+ * request and before the last bytes of the completing one): the size and mtime the run started
+ * with, or else why not. A changed file stops the run (a rerun sees it changed and starts anew).
+ */
+export function statVerdict(
+  start: Pick<FileFacts, 'size' | 'mtimeMs'>,
+  now: Pick<FileFacts, 'size' | 'mtimeMs'>,
+): FileVerdict {
+  if (start.size !== now.size)
+    return { kind: 'changed', why: `its size changed from ${start.size} to ${now.size} bytes` };
+  if (start.mtimeMs !== now.mtimeMs) return { kind: 'changed', why: 'it was modified' };
   return { kind: 'same' };
 }

@@ -1,0 +1,131 @@
+/**
+ * `ranged put` and a FILE changed during the run: overwritten with the same size, the run stops
+ * (exit 9, said so) before the server holds a whole file, and the same command run again
+ * terminates the old upload and sends the new content whole; truncated, the run stops at once
+ * instead of retrying; overwritten during the request that would complete the upload, its last
+ * bytes are not sent. No byte is sent twice within a run, and no spliced file is ever served.
+ */
+import assert from 'node:assert/strict';
+import { access, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { bytes } from '../helpers/bytes.js';
+import { startServeCli } from '../helpers/cli.js';
+import { runPut, spawnPut, TOKEN } from '../helpers/put-cli.js';
+import { startTcpRelay } from '../helpers/tcp-relay.js';
+import { makeTree } from '../helpers/tree.js';
+import { waitFor } from '../helpers/wait.js';
+
+const MiB = 1024 * 1024;
+
+async function setup() {
+  const root = await makeTree({ srv: {}, state: {}, local: {} });
+  const srv = join(root.dir, 'srv');
+  const server = await startServeCli(srv, ['--uploads', '--upload-token', TOKEN]);
+  const relay = await startTcpRelay(Number(new URL(server.url).port));
+  return {
+    srv,
+    state: join(root.dir, 'state'),
+    local: join(root.dir, 'local'),
+    relay,
+    serverLog: () => server.stderr(),
+    async cleanup() {
+      server.child.kill('SIGKILL');
+      await relay.close();
+      await root.cleanup();
+    },
+  };
+}
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+const CHANGED =
+  /Cannot upload ".*big\.bin": it changed during the upload \((its size changed from \d+ to \d+ bytes|it was modified)\); run the same command again to upload the new content/;
+
+for (const [label, target, stored] of [
+  ['tus', '/.uploads/', 'big.bin'],
+  ['the IETF draft', '/in/big.bin', 'in/big.bin'],
+] as const) {
+  test(`ranged put on FILE overwritten mid-run (${label}): exit 9, no file served; the rerun terminates the old upload and sends the new content`, async () => {
+    const t = await setup();
+    try {
+      const size = 24 * MiB + 5;
+      const file = join(t.local, 'big.bin');
+      await writeFile(file, bytes(size, 3));
+      const url = `${t.relay.url}${target}`;
+      const first = spawnPut([file, url, '--limit-rate', '4M'], t.state);
+      await waitFor('the server to receive 2 MiB', () => t.relay.upstreamBytes > 2 * MiB, {
+        timeoutMs: 30_000,
+      });
+      const changed = bytes(size, 44); // the same size, other bytes (and a new mtime)
+      await writeFile(file, changed);
+      const code = await first.exited;
+      assert.equal(code, 9, first.stderr());
+      assert.match(first.stderr(), CHANGED);
+      assert.doesNotMatch(first.stderr(), /retrying/);
+      assert.equal(await exists(join(t.srv, stored)), false, 'no file is served at the target');
+      assert.equal((await readdir(join(t.state, 'ranged'))).length, 1, 'the state is kept');
+
+      const second = await runPut([file, url], t.state);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stderr, /changed since the last run .*terminating the old upload/);
+      assert.ok((await readFile(join(t.srv, stored))).equals(changed), 'the new file, whole');
+      assert.match(t.serverLog(), /^DELETE \S+ 204/m);
+      assert.deepEqual(await readdir(join(t.state, 'ranged')), []);
+    } finally {
+      await t.cleanup();
+    }
+  });
+}
+
+test('ranged put on FILE overwritten during its one, completing request: caught before the last bytes are sent', async () => {
+  const t = await setup();
+  try {
+    const size = 6 * MiB; // below the first 8 MiB request: one PATCH, checked before it starts
+    const file = join(t.local, 'big.bin');
+    await writeFile(file, bytes(size, 6));
+    const put = spawnPut([file, `${t.relay.url}/.uploads/`, '--limit-rate', '2M'], t.state);
+    await waitFor('the server to receive 1 MiB', () => t.relay.upstreamBytes > MiB, {
+      timeoutMs: 30_000,
+    });
+    await writeFile(file, bytes(size, 66));
+    assert.equal(await put.exited, 9, put.stderr());
+    assert.match(put.stderr(), CHANGED);
+    assert.ok(t.relay.upstreamBytes < size, `the server received ${t.relay.upstreamBytes} bytes`);
+    assert.equal(await exists(join(t.srv, 'big.bin')), false, 'no file is served at the target');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('ranged put on FILE truncated mid-run stops at once (exit 9, said so), without retrying', async () => {
+  const t = await setup();
+  try {
+    const size = 24 * MiB;
+    const file = join(t.local, 'big.bin');
+    await writeFile(file, bytes(size, 8));
+    const url = `${t.relay.url}/.uploads/`;
+    const put = spawnPut([file, url, '--limit-rate', '4M'], t.state);
+    await waitFor('the server to receive 2 MiB', () => t.relay.upstreamBytes > 2 * MiB, {
+      timeoutMs: 30_000,
+    });
+    await truncate(file, MiB);
+    const truncated = performance.now();
+    const code = await put.exited;
+    const ms = performance.now() - truncated;
+    assert.equal(code, 9, put.stderr());
+    assert.match(put.stderr(), CHANGED);
+    assert.match(put.stderr(), /its size changed from 25165824 to 1048576 bytes/);
+    assert.doesNotMatch(put.stderr(), /retrying/);
+    // The first retry would come after 0.5 s, the tenth minutes later: this is the file's check.
+    assert.ok(ms < 3000, `exited ${Math.round(ms)} ms after the truncation`);
+    assert.equal(await exists(join(t.srv, 'big.bin')), false);
+    assert.equal((await readdir(join(t.state, 'ranged'))).length, 1, 'the state is kept');
+  } finally {
+    await t.cleanup();
+  }
+});
