@@ -6,7 +6,8 @@
  * bytes are not sent. No byte is sent twice within a run, and no spliced file is ever served.
  */
 import assert from 'node:assert/strict';
-import { access, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { access, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bytes } from '../helpers/bytes.js';
@@ -125,6 +126,51 @@ test('ranged put on FILE truncated mid-run stops at once (exit 9, said so), with
     assert.ok(ms < 3000, `exited ${Math.round(ms)} ms after the truncation`);
     assert.equal(await exists(join(t.srv, 'big.bin')), false);
     assert.equal((await readdir(join(t.state, 'ranged'))).length, 1, 'the state is kept');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('ranged put on FILE removed mid-run stops (exit 9, "it was removed"), without retrying', async () => {
+  const t = await setup();
+  try {
+    const file = join(t.local, 'gone.bin');
+    await writeFile(file, bytes(24 * MiB, 9));
+    const put = spawnPut([file, `${t.relay.url}/.uploads/`, '--limit-rate', '8M'], t.state);
+    await waitFor('the server to receive 2 MiB', () => t.relay.upstreamBytes > 2 * MiB, {
+      timeoutMs: 30_000,
+    });
+    await rm(file);
+    const code = await put.exited;
+    assert.equal(code, 9, put.stderr());
+    assert.match(put.stderr(), /it was removed/);
+    assert.doesNotMatch(put.stderr(), /retrying/);
+    assert.equal(await exists(join(t.srv, 'gone.bin')), false);
+    assert.equal((await readdir(join(t.state, 'ranged'))).length, 1, 'the state is kept');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('ranged put on FILE replaced mid-run by a same-size file with the old mtime (as cp -p or rsync -t leave it) stops: the inode and ctime tell', async () => {
+  const t = await setup();
+  try {
+    const file = join(t.local, 'swap.bin');
+    await writeFile(file, bytes(24 * MiB, 10));
+    const put = spawnPut([file, `${t.relay.url}/.uploads/`, '--limit-rate', '8M'], t.state);
+    await waitFor('the server to receive 2 MiB', () => t.relay.upstreamBytes > 2 * MiB, {
+      timeoutMs: 30_000,
+    });
+    const other = join(t.local, 'swap.tmp');
+    await writeFile(other, bytes(24 * MiB, 11));
+    // touch -r copies the mtime to the nanosecond (utimensat), as cp -p and rsync -t do.
+    execFileSync('touch', ['-r', file, other]);
+    assert.equal((await stat(other)).mtimeMs, (await stat(file)).mtimeMs);
+    await rename(other, file);
+    const code = await put.exited;
+    assert.equal(code, 9, put.stderr());
+    assert.match(put.stderr(), /another file took its name|it was modified/);
+    assert.equal(await exists(join(t.srv, 'swap.bin')), false, 'never completed spliced');
   } finally {
     await t.cleanup();
   }

@@ -180,6 +180,23 @@ for (const [now, kind] of verdicts) {
   });
 }
 
+test('statVerdict() during a run also compares the inode and the ctime (an mtime set back is still a change)', () => {
+  const start = { size: 10, mtimeMs: 5, ino: 7, ctimeMs: 5 };
+  assert.deepEqual(statVerdict(start, { ...start }), { kind: 'same' });
+  assert.deepEqual(statVerdict(start, { ...start, ino: 8 }), {
+    kind: 'changed',
+    why: 'another file took its name',
+  });
+  assert.deepEqual(statVerdict(start, { ...start, ctimeMs: 6 }), {
+    kind: 'changed',
+    why: 'it was modified',
+  });
+  // Between runs only size and mtime are saved: no inode, no ctime to compare.
+  assert.deepEqual(statVerdict({ size: 10, mtimeMs: 5 }, { ...start, ino: 9, ctimeMs: 9 }), {
+    kind: 'same',
+  });
+});
+
 test('statVerdict() compares the size and the mtime only, and says why', () => {
   const start = { size: 10, mtimeMs: 5 };
   assert.deepEqual(statVerdict(start, { size: 10, mtimeMs: 5 }), { kind: 'same' });

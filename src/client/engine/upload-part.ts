@@ -24,7 +24,7 @@ import {
 import {
   type AnswerAction,
   answerAction,
-  type FileFacts,
+  type StatFacts,
   statVerdict,
 } from '../../core/upload/client-plan.js';
 import { FileSystemError, HttpStatusError, NetworkError, ProtocolError } from '../../errors.js';
@@ -64,8 +64,8 @@ export interface PartContext {
   file: string;
   /** FILE as the caller gave it, for messages. */
   name: string;
-  /** The file's size and mtime when the run took its facts: the file must keep them. */
-  facts: Pick<FileFacts, 'size' | 'mtimeMs'>;
+  /** The file's size, mtime, inode and ctime when the run took its facts: it must keep them. */
+  facts: StatFacts;
   /** The PATCH sizes (core/upload/chunk-size.ts), shared by the parts: a 413 or the server's
    * Upload-Limit seen by one part bounds the others too. */
   sizing: { current: ChunkSizing };
@@ -177,7 +177,13 @@ async function writeSlice(
   ctx: PartContext,
   meter: PartMeter,
 ): Promise<void> {
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw fileChanged(ctx, code === 'ENOENT' ? 'it was removed' : `it cannot be read: ${code}`);
+  }
   const writes: (Promise<void> | undefined)[] = buffers.map(() => undefined);
   const writer = bodyWriter(out);
   try {
@@ -202,6 +208,11 @@ async function writeSlice(
     }
     await Promise.all(writes);
     if (writer.state.failed !== undefined) throw writer.state.failed;
+  } catch (error) {
+    // The request ends with this error (a FileChanged stays a FileChanged, never a retried network
+    // error), and its 'close' lets go of a write the server may never take.
+    if (!out.destroyed) out.destroy(error as Error);
+    throw error;
   } finally {
     // No buffer is read into again (the next PATCH) while a write may still hold it.
     await Promise.all(writes);

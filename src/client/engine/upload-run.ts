@@ -7,14 +7,15 @@
  * Pause, Ctrl-C and kill -9 are one path: the requests stop, the state on disk already names the
  * uploads, and resuming asks the server for each offset (HEAD) again.
  */
+import { stat } from 'node:fs/promises';
 import type { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_CHUNK_SIZING, fixedChunkSizing } from '../../core/upload/chunk-size.js';
 import {
   chooseChecksum,
   type Discovery,
-  type FileFacts,
   fileVerdict,
+  type StatFacts,
 } from '../../core/upload/client-plan.js';
 import { AbortedError, HttpStatusError } from '../../errors.js';
 import {
@@ -132,6 +133,8 @@ export class UploadRun {
   async #run(): Promise<UploadResult> {
     const signal = this.#pass.signal;
     const file = await realFile(this.#file);
+    // The inode and the ctime the run checks the file against (with the facts' size and mtime).
+    const held = await stat(file);
     const facts = await fileFacts(file);
     // The size first: the first progress line says "0 B / 1.0 GiB connecting", not "0 B / 0 B".
     this.#meter.total = facts.size;
@@ -158,7 +161,13 @@ export class UploadRun {
         await saveUploadState(path, state);
       }
       try {
-        const url = await this.#send(state, facts, discovery, fresh, signal);
+        const kept = {
+          size: facts.size,
+          mtimeMs: facts.mtimeMs,
+          ino: held.ino,
+          ctimeMs: held.ctimeMs,
+        };
+        const url = await this.#send(state, kept, discovery, fresh, signal);
         await removeUploadState(path);
         this.#meter.state('done');
         return {
@@ -198,7 +207,7 @@ export class UploadRun {
   /** Brings every part to its length, then concatenates; the URL of the whole upload. */
   async #send(
     state: UploadStateRecord,
-    facts: FileFacts,
+    facts: StatFacts,
     discovery: Discovery,
     fresh: boolean,
     signal: AbortSignal,

@@ -228,12 +228,25 @@ export function fileVerdict(saved: FileFacts, now: FileFacts): FileVerdict {
  * request and before the last bytes of the completing one): the size and mtime the run started
  * with, or else why not. A changed file stops the run (a rerun sees it changed and starts anew).
  */
-export function statVerdict(
-  start: Pick<FileFacts, 'size' | 'mtimeMs'>,
-  now: Pick<FileFacts, 'size' | 'mtimeMs'>,
-): FileVerdict {
+export function statVerdict(start: StatFacts, now: StatFacts): FileVerdict {
   if (start.size !== now.size)
     return { kind: 'changed', why: `its size changed from ${start.size} to ${now.size} bytes` };
-  if (start.mtimeMs !== now.mtimeMs) return { kind: 'changed', why: 'it was modified' };
+  if (start.ino !== undefined && now.ino !== undefined && start.ino !== now.ino)
+    return { kind: 'changed', why: 'another file took its name' };
+  // The change time as well as the modification time: a tool can set the mtime back (cp -p,
+  // rsync -t, touch -r), none can set the ctime.
+  if (
+    start.mtimeMs !== now.mtimeMs ||
+    (start.ctimeMs !== undefined && now.ctimeMs !== undefined && start.ctimeMs !== now.ctimeMs)
+  )
+    return { kind: 'changed', why: 'it was modified' };
   return { kind: 'same' };
+}
+
+/** What statVerdict() compares: size and mtime, and during a run the inode and the ctime. */
+export interface StatFacts {
+  size: number;
+  mtimeMs: number;
+  ino?: number | undefined;
+  ctimeMs?: number | undefined;
 }
