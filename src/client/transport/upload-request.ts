@@ -20,7 +20,7 @@ export interface UploadAnswer {
   status: number;
   /** Lowercase names; repeated fields joined with ", ". */
   headers: Record<string, string | undefined>;
-  /** A refusal's (4xx, 5xx) own words: the first line of a `text/*` body, at most 200
+  /** A refusal's (4xx, 5xx) own words: the first line of a `text/plain` body, at most 200
    * characters, unless it only repeats the status's phrase ("Not Found"). */
   reason?: string;
 }
@@ -92,7 +92,9 @@ export function sendUploadRequest(r: UploadRequest): Promise<UploadAnswer> {
     });
     req.on('response', (res) => {
       const answer: UploadAnswer = { status: res.statusCode ?? 0, headers: flatten(res.headers) };
-      const keep = answer.status >= 400 && /^text\//i.test(answer.headers['content-type'] ?? '');
+      // text/plain only: a proxy's HTML error page would give "<html>" as the reason.
+      const keep =
+        answer.status >= 400 && /^text\/plain\b/i.test(answer.headers['content-type'] ?? '');
       const kept: Buffer[] = [];
       let keptBytes = 0;
       res.on('data', (chunk: Buffer) => {

@@ -17,6 +17,7 @@ export function forwardedPrefix(value: string | string[] | undefined): string {
   if (first === '' || first === '/' || first.length > MAX_PREFIX || !first.startsWith('/'))
     return '';
   const segments = first.replace(/\/$/, '').slice(1).split('/');
-  const plain = segments.every((s) => SEGMENT.test(s) && s !== '.' && s !== '..');
+  // `.` and `..`, also percent-encoded (`%2e%2e`, which a browser resolves as `..`).
+  const plain = segments.every((s) => SEGMENT.test(s) && !/^(?:\.|%2e){1,2}$/i.test(s));
   return plain ? `/${segments.join('/')}` : '';
 }
