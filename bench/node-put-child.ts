@@ -23,6 +23,13 @@ const req = request(url, {
 });
 const answered = new Promise<number>((resolve, reject) => {
   req.on('error', reject);
+  // An early answer and close: the write callbacks below would never come.
+  req.on('close', () => {
+    if (!req.writableFinished) {
+      process.stderr.write(`PUT ${url}: the connection closed before the body was sent\n`);
+      process.exit(1);
+    }
+  });
   req.on('response', (res) => {
     res.resume();
     res.on('end', () => resolve(res.statusCode ?? 0));

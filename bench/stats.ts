@@ -95,9 +95,9 @@ export function check(
 /**
  * Runs `body(item, round)` for every item, round after round (A B C, A B C, …), so that drift on a
  * noisy machine hits every peer alike. With `rotate`, each round starts one item later (A B C,
- * B C A, C A B, …), so that no item always runs right after the same other one: for runs that
- * leave something behind (a large file written, then removed), the after-effects fall on every
- * peer alike. Returns the samples per item.
+ * B C A, C A B, …), so that each item runs first, second, … alike (the first run of a round,
+ * and the last, are not always the same item's; within a round the cyclic order stays, so an
+ * item still follows the same other one, except across rounds). Returns the samples per item.
  */
 export async function interleave<T extends string>(
   items: readonly T[],
