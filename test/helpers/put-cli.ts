@@ -1,6 +1,10 @@
 /** `ranged put` in a child process that a test can kill, with its state folder of its own. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { CLI } from './cli.js';
+import { join } from 'node:path';
+import { CLI, startServeCli } from './cli.js';
+import { startTcpRelay } from './tcp-relay.js';
+import { makeTree } from './tree.js';
+import { waitFor } from './wait.js';
 
 export const TOKEN = 'put-test-token-1234';
 
@@ -38,4 +42,53 @@ export async function runPut(
   const code = await p.exited;
   clearTimeout(timer);
   return { code, stderr: p.stderr() };
+}
+
+/**
+ * Starts `ranged put ...args` (with a `--limit-rate` among them, so that the run lasts long enough
+ * to act on) and resolves once `received()`, the bytes a relay in front of the server counted,
+ * passes `atLeast`: the upload is underway.
+ */
+export async function putUnderway(
+  args: string[],
+  state: string,
+  received: () => number,
+  atLeast: number,
+): Promise<PutChild> {
+  const p = spawnPut(args, state);
+  await waitFor(`the server to receive ${atLeast} bytes`, () => received() > atLeast, {
+    timeoutMs: 30_000,
+  });
+  return p;
+}
+
+/**
+ * `ranged serve SRV --uploads` behind a counting TCP relay (what the server received is
+ * `relay.upstreamBytes`), with a state folder and a folder for the local files, in a fresh tree.
+ */
+export async function serveBehindRelay() {
+  const root = await makeTree({ srv: {}, state: {}, local: {} });
+  const srv = join(root.dir, 'srv');
+  let server = await startServeCli(srv, ['--uploads', '--upload-token', TOKEN]);
+  const relay = await startTcpRelay(Number(new URL(server.url).port));
+  return {
+    srv,
+    state: join(root.dir, 'state'),
+    local: join(root.dir, 'local'),
+    relay,
+    serverLog: () => server.stderr(),
+    /** kill -9 the server, then start a new one on the same folder behind the same relay. */
+    async restartServer(): Promise<void> {
+      server.child.kill('SIGKILL');
+      await new Promise((resolve) => server.child.once('exit', resolve));
+      relay.cut();
+      server = await startServeCli(srv, ['--uploads', '--upload-token', TOKEN]);
+      relay.upstream = Number(new URL(server.url).port);
+    },
+    async cleanup() {
+      server.child.kill('SIGKILL');
+      await relay.close();
+      await root.cleanup();
+    },
+  };
 }

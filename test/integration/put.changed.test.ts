@@ -11,32 +11,11 @@ import { access, readdir, readFile, rename, rm, stat, truncate, writeFile } from
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bytes } from '../helpers/bytes.js';
-import { startServeCli } from '../helpers/cli.js';
-import { runPut, spawnPut, TOKEN } from '../helpers/put-cli.js';
-import { startTcpRelay } from '../helpers/tcp-relay.js';
-import { makeTree } from '../helpers/tree.js';
-import { waitFor } from '../helpers/wait.js';
+import { putUnderway, runPut, serveBehindRelay } from '../helpers/put-cli.js';
 
 const MiB = 1024 * 1024;
 
-async function setup() {
-  const root = await makeTree({ srv: {}, state: {}, local: {} });
-  const srv = join(root.dir, 'srv');
-  const server = await startServeCli(srv, ['--uploads', '--upload-token', TOKEN]);
-  const relay = await startTcpRelay(Number(new URL(server.url).port));
-  return {
-    srv,
-    state: join(root.dir, 'state'),
-    local: join(root.dir, 'local'),
-    relay,
-    serverLog: () => server.stderr(),
-    async cleanup() {
-      server.child.kill('SIGKILL');
-      await relay.close();
-      await root.cleanup();
-    },
-  };
-}
+const setup = serveBehindRelay;
 
 const exists = (path: string): Promise<boolean> =>
   access(path).then(
@@ -58,10 +37,12 @@ for (const [label, target, stored] of [
       const file = join(t.local, 'big.bin');
       await writeFile(file, bytes(size, 3));
       const url = `${t.relay.url}${target}`;
-      const first = spawnPut([file, url, '--limit-rate', '4M'], t.state);
-      await waitFor('the server to receive 2 MiB', () => t.relay.upstreamBytes > 2 * MiB, {
-        timeoutMs: 30_000,
-      });
+      const first = await putUnderway(
+        [file, url, '--limit-rate', '4M'],
+        t.state,
+        () => t.relay.upstreamBytes,
+        2 * MiB,
+      );
       const changed = bytes(size, 44); // the same size, other bytes (and a new mtime)
       await writeFile(file, changed);
       const code = await first.exited;
@@ -89,10 +70,12 @@ test('ranged put on FILE overwritten during its one, completing request: caught 
     const size = 6 * MiB; // below the first 8 MiB request: one PATCH, checked before it starts
     const file = join(t.local, 'big.bin');
     await writeFile(file, bytes(size, 6));
-    const put = spawnPut([file, `${t.relay.url}/.uploads/`, '--limit-rate', '2M'], t.state);
-    await waitFor('the server to receive 1 MiB', () => t.relay.upstreamBytes > MiB, {
-      timeoutMs: 30_000,
-    });
+    const put = await putUnderway(
+      [file, `${t.relay.url}/.uploads/`, '--limit-rate', '2M'],
+      t.state,
+      () => t.relay.upstreamBytes,
+      MiB,
+    );
     await writeFile(file, bytes(size, 66));
     assert.equal(await put.exited, 9, put.stderr());
     assert.match(put.stderr(), CHANGED);
@@ -110,10 +93,12 @@ test('ranged put on FILE truncated mid-run stops at once (exit 9, said so), with
     const file = join(t.local, 'big.bin');
     await writeFile(file, bytes(size, 8));
     const url = `${t.relay.url}/.uploads/`;
-    const put = spawnPut([file, url, '--limit-rate', '4M'], t.state);
-    await waitFor('the server to receive 2 MiB', () => t.relay.upstreamBytes > 2 * MiB, {
-      timeoutMs: 30_000,
-    });
+    const put = await putUnderway(
+      [file, url, '--limit-rate', '4M'],
+      t.state,
+      () => t.relay.upstreamBytes,
+      2 * MiB,
+    );
     await truncate(file, MiB);
     const truncated = performance.now();
     const code = await put.exited;
@@ -136,10 +121,12 @@ test('ranged put on FILE removed mid-run stops (exit 9, "it was removed"), witho
   try {
     const file = join(t.local, 'gone.bin');
     await writeFile(file, bytes(24 * MiB, 9));
-    const put = spawnPut([file, `${t.relay.url}/.uploads/`, '--limit-rate', '8M'], t.state);
-    await waitFor('the server to receive 2 MiB', () => t.relay.upstreamBytes > 2 * MiB, {
-      timeoutMs: 30_000,
-    });
+    const put = await putUnderway(
+      [file, `${t.relay.url}/.uploads/`, '--limit-rate', '8M'],
+      t.state,
+      () => t.relay.upstreamBytes,
+      2 * MiB,
+    );
     await rm(file);
     const code = await put.exited;
     assert.equal(code, 9, put.stderr());
@@ -157,10 +144,12 @@ test('ranged put on FILE replaced mid-run by a same-size file with the old mtime
   try {
     const file = join(t.local, 'swap.bin');
     await writeFile(file, bytes(24 * MiB, 10));
-    const put = spawnPut([file, `${t.relay.url}/.uploads/`, '--limit-rate', '8M'], t.state);
-    await waitFor('the server to receive 2 MiB', () => t.relay.upstreamBytes > 2 * MiB, {
-      timeoutMs: 30_000,
-    });
+    const put = await putUnderway(
+      [file, `${t.relay.url}/.uploads/`, '--limit-rate', '8M'],
+      t.state,
+      () => t.relay.upstreamBytes,
+      2 * MiB,
+    );
     const other = join(t.local, 'swap.tmp');
     await writeFile(other, bytes(24 * MiB, 11));
     // touch -r copies the mtime to the nanosecond (utimensat), as cp -p and rsync -t do.

@@ -9,41 +9,12 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bytes } from '../helpers/bytes.js';
-import { startServeCli } from '../helpers/cli.js';
-import { runPut, spawnPut, TOKEN } from '../helpers/put-cli.js';
-import { startTcpRelay } from '../helpers/tcp-relay.js';
-import { makeTree } from '../helpers/tree.js';
+import { putUnderway, runPut, serveBehindRelay, TOKEN } from '../helpers/put-cli.js';
 import { terminateBehind, unfinishedIds } from '../helpers/tus.js';
-import { waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
 
-async function setup() {
-  const root = await makeTree({ srv: {}, state: {}, local: {} });
-  const srv = join(root.dir, 'srv');
-  let server = await startServeCli(srv, ['--uploads', '--upload-token', TOKEN]);
-  const relay = await startTcpRelay(Number(new URL(server.url).port));
-  return {
-    srv,
-    state: join(root.dir, 'state'),
-    local: join(root.dir, 'local'),
-    relay,
-    serverLog: () => server.stderr(),
-    /** kill -9 the server, then start a new one on the same folder behind the same relay. */
-    async restartServer(): Promise<void> {
-      server.child.kill('SIGKILL');
-      await new Promise((resolve) => server.child.once('exit', resolve));
-      relay.cut();
-      server = await startServeCli(srv, ['--uploads', '--upload-token', TOKEN]);
-      relay.upstream = Number(new URL(server.url).port);
-    },
-    async cleanup() {
-      server.child.kill('SIGKILL');
-      await relay.close();
-      await root.cleanup();
-    },
-  };
-}
+const setup = serveBehindRelay;
 
 for (const [label, target] of [
   ['tus', '/.uploads/'],
@@ -57,10 +28,12 @@ for (const [label, target] of [
       const file = join(t.local, 'big.bin');
       await writeFile(file, data);
       const url = `${t.relay.url}${target}`;
-      const first = spawnPut([file, url, '--limit-rate', '4M'], t.state);
-      await waitFor('the server to receive 6 MiB', () => t.relay.upstreamBytes > 6 * MiB, {
-        timeoutMs: 30_000,
-      });
+      const first = await putUnderway(
+        [file, url, '--limit-rate', '4M'],
+        t.state,
+        () => t.relay.upstreamBytes,
+        6 * MiB,
+      );
       first.child.kill('SIGKILL');
       assert.equal(await first.exited, 'SIGKILL');
       assert.equal((await readdir(join(t.state, 'ranged'))).length, 1, 'the state is saved');
@@ -87,10 +60,12 @@ test('ranged put after FILE changed says so, terminates the old upload, and send
     const file = join(t.local, 'song.wav');
     await writeFile(file, bytes(size, 1));
     const url = `${t.relay.url}/.uploads/`;
-    const first = spawnPut([file, url, '--limit-rate', '2M'], t.state);
-    await waitFor('the server to receive 2 MiB', () => t.relay.upstreamBytes > 2 * MiB, {
-      timeoutMs: 30_000,
-    });
+    const first = await putUnderway(
+      [file, url, '--limit-rate', '2M'],
+      t.state,
+      () => t.relay.upstreamBytes,
+      2 * MiB,
+    );
     first.child.kill('SIGKILL');
     await first.exited;
     assert.equal((await unfinishedIds(t.srv)).length, 1);
@@ -114,10 +89,12 @@ test('ranged put rides out a server killed and restarted mid-upload: the same ru
     const data = bytes(size, 5);
     const file = join(t.local, 'r.bin');
     await writeFile(file, data);
-    const put = spawnPut([file, `${t.relay.url}/.uploads/`, '--limit-rate', '8M'], t.state);
-    await waitFor('the server to receive 4 MiB', () => t.relay.upstreamBytes > 4 * MiB, {
-      timeoutMs: 30_000,
-    });
+    const put = await putUnderway(
+      [file, `${t.relay.url}/.uploads/`, '--limit-rate', '8M'],
+      t.state,
+      () => t.relay.upstreamBytes,
+      4 * MiB,
+    );
     await t.restartServer();
     const code = await put.exited;
     assert.equal(code, 0, put.stderr());
@@ -136,10 +113,12 @@ test('ranged put on SIGINT exits 130 saying how to resume; an upload the server 
     const file = join(t.local, 'gone.bin');
     await writeFile(file, data);
     const url = `${t.relay.url}/.uploads/`;
-    const first = spawnPut([file, url, '--limit-rate', '2M'], t.state);
-    await waitFor('the server to receive 1 MiB', () => t.relay.upstreamBytes > MiB, {
-      timeoutMs: 30_000,
-    });
+    const first = await putUnderway(
+      [file, url, '--limit-rate', '2M'],
+      t.state,
+      () => t.relay.upstreamBytes,
+      MiB,
+    );
     first.child.kill('SIGINT');
     assert.equal(await first.exited, 130, first.stderr());
     assert.match(first.stderr(), /interrupted; the upload is saved, run the same command again/);
