@@ -5,8 +5,9 @@
  * engine/upload-part.ts), the requests transport/upload-request.ts's and the saved state
  * store/upload-state.ts's.
  */
+
+import { checkHttpUrl } from './engine/http-url.js';
 import { UploadRun } from './engine/upload-run.js';
-import { checkUploadUrl } from './engine/upload-settings.js';
 import type { UploadHandle, UploadOptions } from './types.js';
 
 export { defaultStateDir, statePath } from './store/upload-state.js';
@@ -27,7 +28,8 @@ export type {
 export function upload(file: string, url: string, options: UploadOptions = {}): UploadHandle {
   let run: UploadRun;
   try {
-    run = new UploadRun(file, checkUploadUrl(url), options);
+    checkHttpUrl(url, `Cannot upload to "${url}"`);
+    run = new UploadRun(file, url, options);
   } catch (error) {
     // Bad options or URL: `done` rejects (a UsageError), as download()'s does; nothing started.
     return {

@@ -9,6 +9,7 @@ import { UsageError } from '../../errors.js';
 import { parseChecksum } from '../store/checksum.js';
 import type { Checksum, DownloadOptions } from '../types.js';
 import { DEFAULTS } from './defaults.js';
+import { checkHttpUrl } from './http-url.js';
 
 /** The options with every default filled in (see `DownloadOptions` for each meaning). */
 export interface Settings {
@@ -41,15 +42,7 @@ export interface Settings {
 
 /** Checks `url` and `options` (UsageError when they cannot work) and fills in the defaults. */
 export function resolveSettings(url: string, options: DownloadOptions): Settings {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`Cannot download "${url}": not a valid URL`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new UsageError(`Cannot download "${url}": only http and https URLs are supported`);
-  }
+  checkHttpUrl(url, `Cannot download "${url}"`);
   const c = options.connections;
   if (c !== undefined && (!Number.isSafeInteger(c) || c < 1 || c > 64)) {
     throw new UsageError(`Cannot use ${c} connections: expected an integer from 1 to 64`);

@@ -40,9 +40,9 @@ export class UploadGone extends HttpStatusError {}
 export class ChunkRejected extends NetworkError {}
 
 /**
- * The file changed during the run (its size or mtime, or a read came up short): the run stops at
- * once, never retried, with the state kept; the next run sees the change, terminates the old
- * upload and starts anew.
+ * The file changed during the run (its size, mtime, inode or ctime, or it was removed, or a read
+ * came up short): the run stops at once, never retried, with the state kept; the next run sees
+ * the change, terminates the old upload and starts anew.
  */
 export class FileChanged extends FileSystemError {}
 
@@ -145,7 +145,7 @@ function fileChanged(ctx: PartContext, why: string): FileChanged {
   );
 }
 
-/** Throws FileChanged when the open file's size or mtime is no longer the run's (one fstat). */
+/** Throws FileChanged when the open file's stat is no longer the run's (one fstat). */
 function checkUnchanged(fd: number, ctx: PartContext): void {
   const verdict = statVerdict(ctx.facts, fstatSync(fd));
   if (verdict.kind === 'changed') throw fileChanged(ctx, verdict.why);
@@ -156,7 +156,7 @@ function checkUnchanged(fd: number, ctx: PartContext): void {
  * into again only once its last write completed, so one can be read while the other is being
  * sent. Each piece passes the throttle first.
  *
- * A file changed during the run never reaches the server whole: its size and mtime are checked
+ * A file changed during the run never reaches the server whole: its stat (statVerdict) is checked
  * before the first byte of every request and, when this request `completes` the part, once more
  * after its last bytes were read and before they are written; a short read stops it too.
  *

@@ -133,9 +133,15 @@ export class UploadRun {
   async #run(): Promise<UploadResult> {
     const signal = this.#pass.signal;
     const file = await realFile(this.#file);
-    // The inode and the ctime the run checks the file against (with the facts' size and mtime).
+    // One stat: the facts saved with the state, and what the run checks the file against.
     const held = await stat(file);
-    const facts = await fileFacts(file);
+    const facts = await fileFacts(file, held);
+    const kept: StatFacts = {
+      size: held.size,
+      mtimeMs: held.mtimeMs,
+      ino: held.ino,
+      ctimeMs: held.ctimeMs,
+    };
     // The size first: the first progress line says "0 B / 1.0 GiB connecting", not "0 B / 0 B".
     this.#meter.total = facts.size;
     this.#meter.state('connecting');
@@ -161,12 +167,6 @@ export class UploadRun {
         await saveUploadState(path, state);
       }
       try {
-        const kept = {
-          size: facts.size,
-          mtimeMs: facts.mtimeMs,
-          ino: held.ino,
-          ctimeMs: held.ctimeMs,
-        };
         const url = await this.#send(state, kept, discovery, fresh, signal);
         await removeUploadState(path);
         this.#meter.state('done');

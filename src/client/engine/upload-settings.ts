@@ -2,6 +2,7 @@
  * The settings of one upload, resolved from its options and the defaults (engine/defaults.ts),
  * and the facts of the file to send (real path, size, mtime, sampled digest).
  */
+import type { Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { FileFacts } from '../../core/upload/client-plan.js';
 import { UsageError } from '../../errors.js';
@@ -17,19 +18,6 @@ export interface Settings {
   stallTimeout: number;
   headers: Record<string, string>;
   stateDir: string;
-}
-
-/** `url` when it is an http or https URL, else a UsageError (as `download()`'s). */
-export function checkUploadUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`Cannot upload to "${url}": not a valid URL`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw new UsageError(`Cannot upload to "${url}": only http and https URLs are supported`);
-  return url;
 }
 
 export function settings(o: UploadOptions): Settings {
@@ -73,8 +61,9 @@ export async function realFile(file: string): Promise<string> {
   }
 }
 
-export async function fileFacts(file: string): Promise<FileFacts> {
-  const s = await stat(file);
+/** FILE's facts for the saved state; `s` its stat when the caller already took it. */
+export async function fileFacts(file: string, s?: Stats): Promise<FileFacts> {
+  s ??= await stat(file);
   const digest = await sampledDigest(file, s.size, SAMPLE_BLOCKS, SAMPLE_BLOCK_SIZE);
   return { size: s.size, mtimeMs: s.mtimeMs, digest };
 }

@@ -225,8 +225,9 @@ export function fileVerdict(saved: FileFacts, now: FileFacts): FileVerdict {
 
 /**
  * Whether the file changed during a run, from what one fstat says (no digest: asked before every
- * request and before the last bytes of the completing one): the size and mtime the run started
- * with, or else why not. A changed file stops the run (a rerun sees it changed and starts anew).
+ * request and before the last bytes of the completing one): the size, mtime, inode and ctime the
+ * run started with, or else why not. A changed file stops the run (a rerun sees it changed and
+ * starts anew). fileVerdict() uses it between runs, where only the size and mtime were saved.
  */
 export function statVerdict(start: StatFacts, now: StatFacts): FileVerdict {
   if (start.size !== now.size)
