@@ -12,8 +12,8 @@
  *   to exit: Node's own floor, so the report tells how much of the distance to curl is Node's.
  * Each client's peak RSS is polled from /proc. Each run's file is checked (size and sha256 against
  * the source, outside the timed part), removed, and the removal written down (`sync`) before the
- * next run, whose order rotates from round to round (each client runs first, second, … alike). Floors: ranged put ≥ 1.2x
- * tus-js-client, ≥ 0.8x curl, its peak RSS ≤ 64 MiB. Until the CLI has `put`, ranged put is
+ * next run, whose order rotates from round to round (each client runs first, second, … alike).
+ * Floors: ranged put ≥ 1.2x tus-js-client, ≥ 0.8x curl, its peak RSS ≤ 64 MiB. Until the CLI has `put`, ranged put is
  * reported as not available and the two peers are still measured.
  */
 import { randomBytes } from 'node:crypto';

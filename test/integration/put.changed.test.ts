@@ -86,81 +86,74 @@ test('ranged put on FILE overwritten during its one, completing request: caught 
   }
 });
 
-test('ranged put on FILE truncated mid-run stops at once (exit 9, said so), without retrying', async () => {
+/**
+ * A 24 MiB FILE (`name`) uploaded by tus at `rate`; once the server has 2 MiB, `change(file)`
+ * alters it. What the put process said and exited with, how long after the change it exited,
+ * whether a file is served at the target, and how many state files are left.
+ */
+async function changeMidRun(
+  name: string,
+  seed: number,
+  rate: string,
+  change: (file: string) => Promise<void>,
+) {
   const t = await setup();
   try {
-    const size = 24 * MiB;
-    const file = join(t.local, 'big.bin');
-    await writeFile(file, bytes(size, 8));
-    const url = `${t.relay.url}/.uploads/`;
+    const file = join(t.local, name);
+    await writeFile(file, bytes(24 * MiB, seed));
     const put = await putUnderway(
-      [file, url, '--limit-rate', '4M'],
+      [file, `${t.relay.url}/.uploads/`, '--limit-rate', rate],
       t.state,
       () => t.relay.upstreamBytes,
       2 * MiB,
     );
-    await truncate(file, MiB);
-    const truncated = performance.now();
+    await change(file);
+    const changed = performance.now();
     const code = await put.exited;
-    const ms = performance.now() - truncated;
-    assert.equal(code, 9, put.stderr());
-    assert.match(put.stderr(), CHANGED);
-    assert.match(put.stderr(), /its size changed from 25165824 to 1048576 bytes/);
-    assert.doesNotMatch(put.stderr(), /retrying/);
-    // The first retry would come after 0.5 s, the tenth minutes later: this is the file's check.
-    assert.ok(ms < 3000, `exited ${Math.round(ms)} ms after the truncation`);
-    assert.equal(await exists(join(t.srv, 'big.bin')), false);
-    assert.equal((await readdir(join(t.state, 'ranged'))).length, 1, 'the state is kept');
+    const ms = performance.now() - changed;
+    return {
+      code,
+      stderr: put.stderr(),
+      ms,
+      served: await exists(join(t.srv, name)),
+      states: (await readdir(join(t.state, 'ranged'))).length,
+    };
   } finally {
     await t.cleanup();
   }
+}
+
+test('ranged put on FILE truncated mid-run stops at once (exit 9, said so), without retrying', async () => {
+  const r = await changeMidRun('big.bin', 8, '4M', (file) => truncate(file, MiB));
+  assert.equal(r.code, 9, r.stderr);
+  assert.match(r.stderr, CHANGED);
+  assert.match(r.stderr, /its size changed from 25165824 to 1048576 bytes/);
+  assert.doesNotMatch(r.stderr, /retrying/);
+  // The first retry would come after 0.5 s, the tenth minutes later: this is the file's check.
+  assert.ok(r.ms < 3000, `exited ${Math.round(r.ms)} ms after the truncation`);
+  assert.equal(r.served, false);
+  assert.equal(r.states, 1, 'the state is kept');
 });
 
 test('ranged put on FILE removed mid-run stops (exit 9, "it was removed"), without retrying', async () => {
-  const t = await setup();
-  try {
-    const file = join(t.local, 'gone.bin');
-    await writeFile(file, bytes(24 * MiB, 9));
-    const put = await putUnderway(
-      [file, `${t.relay.url}/.uploads/`, '--limit-rate', '8M'],
-      t.state,
-      () => t.relay.upstreamBytes,
-      2 * MiB,
-    );
-    await rm(file);
-    const code = await put.exited;
-    assert.equal(code, 9, put.stderr());
-    assert.match(put.stderr(), /it was removed/);
-    assert.doesNotMatch(put.stderr(), /retrying/);
-    assert.equal(await exists(join(t.srv, 'gone.bin')), false);
-    assert.equal((await readdir(join(t.state, 'ranged'))).length, 1, 'the state is kept');
-  } finally {
-    await t.cleanup();
-  }
+  const r = await changeMidRun('gone.bin', 9, '8M', (file) => rm(file));
+  assert.equal(r.code, 9, r.stderr);
+  assert.match(r.stderr, /it was removed/);
+  assert.doesNotMatch(r.stderr, /retrying/);
+  assert.equal(r.served, false);
+  assert.equal(r.states, 1, 'the state is kept');
 });
 
 test('ranged put on FILE replaced mid-run by a same-size file with the old mtime (as cp -p or rsync -t leave it) stops: the inode and ctime tell', async () => {
-  const t = await setup();
-  try {
-    const file = join(t.local, 'swap.bin');
-    await writeFile(file, bytes(24 * MiB, 10));
-    const put = await putUnderway(
-      [file, `${t.relay.url}/.uploads/`, '--limit-rate', '8M'],
-      t.state,
-      () => t.relay.upstreamBytes,
-      2 * MiB,
-    );
-    const other = join(t.local, 'swap.tmp');
+  const r = await changeMidRun('swap.bin', 10, '8M', async (file) => {
+    const other = `${file}.tmp`;
     await writeFile(other, bytes(24 * MiB, 11));
     // touch -r copies the mtime to the nanosecond (utimensat), as cp -p and rsync -t do.
     execFileSync('touch', ['-r', file, other]);
     assert.equal((await stat(other)).mtimeMs, (await stat(file)).mtimeMs);
     await rename(other, file);
-    const code = await put.exited;
-    assert.equal(code, 9, put.stderr());
-    assert.match(put.stderr(), /another file took its name|it was modified/);
-    assert.equal(await exists(join(t.srv, 'swap.bin')), false, 'never completed spliced');
-  } finally {
-    await t.cleanup();
-  }
+  });
+  assert.equal(r.code, 9, r.stderr);
+  assert.match(r.stderr, /another file took its name|it was modified/);
+  assert.equal(r.served, false, 'never completed spliced');
 });

@@ -1,9 +1,10 @@
 /**
  * One request of an upload over node:http or node:https, on a keep-alive Agent that holds one
  * connection (one per parallel upload). The body, when there is one, is written by the engine
- * (a slice of the file, throttled, through two reused buffers); nothing is buffered here. Interim responses (the
- * draft's 104) are ignored. The answer's body is read and dropped (a refusal's first text line
- * kept as its reason); the status and the fields are the result. A socket failure or a stall rejects with a NetworkError.
+ * (a slice of the file, throttled, through two reused buffers); nothing is buffered here.
+ * Interim responses (the draft's 104) are ignored. The answer's body is read and dropped (a
+ * refusal's first text line kept as its reason); the status and the fields are the result. A
+ * socket failure or a stall rejects with a NetworkError.
  */
 import {
   Agent as HttpAgent,
